@@ -1,0 +1,46 @@
+"""The `/_sandbox/` side door shared by both simulators: call statistics, settings, the clock.
+
+Plugins never call these; tests and benchmarks do. Each simulator adds its own admin routes
+(seeding, activity, direct edits) in its own package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from sandbox.settings import apply_overrides, as_dict
+from sandbox.stats import CallStats
+
+
+def common_admin_routes(stats: CallStats, settings: Any) -> list[BaseRoute]:
+    async def get_stats(request: Request) -> Response:
+        return JSONResponse(stats.snapshot())
+
+    async def reset_stats(request: Request) -> Response:
+        stats.reset()
+        return JSONResponse(stats.snapshot())
+
+    async def get_config(request: Request) -> Response:
+        return JSONResponse(as_dict(settings))
+
+    async def patch_config(request: Request) -> Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object of settings")
+            apply_overrides(settings, body)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(as_dict(settings))
+
+    return [
+        Route("/_sandbox/stats", get_stats, methods=["GET"]),
+        Route("/_sandbox/stats", reset_stats, methods=["DELETE"]),
+        Route("/_sandbox/stats/reset", reset_stats, methods=["POST"]),
+        Route("/_sandbox/config", get_config, methods=["GET"]),
+        Route("/_sandbox/config", patch_config, methods=["PATCH", "POST"]),
+    ]

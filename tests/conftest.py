@@ -1,0 +1,38 @@
+"""Fixtures shared by every test: a seeded sandbox on free loopback ports.
+
+The seed runs once per session into a template file; each test gets its own copy, so tests may write
+freely without seeing each other's changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sandbox.testing import RunningSandbox, running_sandbox, seed_database
+
+TEST_SEED = 42
+TEST_INVOICES = 300
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sandbox database seeded once per session (small volume)."""
+    path = tmp_path_factory.mktemp("sandbox-template") / "sandbox.db"
+    seed_database(path, seed=TEST_SEED, invoices=TEST_INVOICES)
+    return path
+
+
+@pytest.fixture
+def sandbox(seeded_template: Path, tmp_path: Path) -> Iterator[RunningSandbox]:
+    """Both simulators, seeded, on free ports, with this test's own copy of the data."""
+    with running_sandbox(tmp_path / "sandbox.db", template=seeded_template) as running:
+        yield running
+
+
+@pytest.fixture
+def empty_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
+    """Both simulators over an empty database."""
+    with running_sandbox(tmp_path / "empty.db") as running:
+        yield running

@@ -1,0 +1,1 @@
+"""Singer mapper: ServiceTitan records to FreshBooks-shaped records."""
