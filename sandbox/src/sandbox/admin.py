@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.faults import FaultInjector
 from sandbox.settings import apply_overrides, as_dict
 from sandbox.stats import CallStats
 
 
-def common_admin_routes(stats: CallStats, settings: Any) -> list[BaseRoute]:
+def common_admin_routes(stats: CallStats, settings: Any, faults: FaultInjector) -> list[BaseRoute]:
     async def get_stats(request: Request) -> Response:
         return JSONResponse(stats.snapshot())
 
@@ -37,7 +38,27 @@ def common_admin_routes(stats: CallStats, settings: Any) -> list[BaseRoute]:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(as_dict(settings))
 
+    def faults_view() -> dict[str, Any]:
+        return {"settings": as_dict(faults.settings), "injected": dict(faults.injected)}
+
+    async def get_faults(request: Request) -> Response:
+        return JSONResponse(faults_view())
+
+    async def patch_faults(request: Request) -> Response:
+        """Change fault settings; the generator restarts from the seed, so runs are repeatable."""
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object of fault settings")
+            apply_overrides(faults.settings, body)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        faults.reseed()
+        return JSONResponse(faults_view())
+
     return [
+        Route("/_sandbox/faults", get_faults, methods=["GET"]),
+        Route("/_sandbox/faults", patch_faults, methods=["PATCH", "POST"]),
         Route("/_sandbox/stats", get_stats, methods=["GET"]),
         Route("/_sandbox/stats", reset_stats, methods=["DELETE"]),
         Route("/_sandbox/stats/reset", reset_stats, methods=["POST"]),

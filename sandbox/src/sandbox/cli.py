@@ -53,13 +53,28 @@ def main() -> None:
               show_default="$SANDBOX_FB_PORT or 8702")
 @click.option("--st", multiple=True, metavar="FIELD=VALUE", help="A ServiceTitan simulator setting.")
 @click.option("--fb", multiple=True, metavar="FIELD=VALUE", help="A FreshBooks simulator setting.")
-def serve(db_path: Path, host: str, st_port: int, fb_port: int, st: tuple[str, ...], fb: tuple[str, ...]) -> None:
+@click.option("--latency-ms", type=float, default=None, help="Added to every answer of both simulators.")
+@click.option("--jitter-ms", type=float, default=None, help="Random spread (±) around --latency-ms.")
+@click.option("--faults", default=lambda: os.environ.get("SANDBOX_FAULTS", ""), metavar="SPEC",
+              help="Fault injection, e.g. 'seed=7,st.rate_429=0.02,fb.rate_timeout_after_write=0.05' "
+                   "(fields without st./fb. apply to both). Env: SANDBOX_FAULTS.")
+def serve(db_path: Path, host: str, st_port: int, fb_port: int, st: tuple[str, ...], fb: tuple[str, ...],
+          latency_ms: float | None, jitter_ms: float | None, faults: str) -> None:
     """Serve both simulators on loopback until interrupted."""
     from sandbox.server import SandboxServer
 
     if host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
         raise click.BadParameter("the sandbox serves on loopback only", param_hint="--host")
     ctx = open_context(db_path, st, fb)
+    spec = ",".join(part for part in (
+        faults,
+        f"latency_ms={latency_ms}" if latency_ms is not None else "",
+        f"jitter_ms={jitter_ms}" if jitter_ms is not None else "",
+    ) if part)
+    try:
+        ctx.configure_faults(spec)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from exc
     server = SandboxServer(ctx, host=host, st_port=st_port, fb_port=fb_port)
     click.echo(f"ServiceTitan simulator: {server.st_url}  (auth: {server.st_url}/connect/token)")
     click.echo(f"FreshBooks simulator:   {server.fb_url}  (authorize: {server.fb_url}/oauth/authorize)")

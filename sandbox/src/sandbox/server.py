@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from sandbox.admin import common_admin_routes
 from sandbox.context import SandboxContext
+from sandbox.faults import FaultMiddleware, TransportExposingProtocol, freshbooks_error, servicetitan_error
 from sandbox.stats import StatsMiddleware
 
 Simulator = Literal["servicetitan", "freshbooks"]
@@ -24,13 +25,13 @@ def build_app(ctx: SandboxContext, which: Simulator) -> ASGIApp:
     if which == "servicetitan":
         from sandbox.servicetitan.app import create_app
 
-        stats, settings = ctx.st_stats, ctx.st
+        stats, settings, injector, error_body = ctx.st_stats, ctx.st, ctx.st_faults, servicetitan_error
     else:
         from sandbox.freshbooks.app import create_app  # type: ignore[no-redef]
 
-        stats, settings = ctx.fb_stats, ctx.fb
-    app = create_app(ctx, common_admin_routes(stats, settings))
-    return StatsMiddleware(app, stats)
+        stats, settings, injector, error_body = ctx.fb_stats, ctx.fb, ctx.fb_faults, freshbooks_error
+    app = create_app(ctx, common_admin_routes(stats, settings, injector))
+    return StatsMiddleware(FaultMiddleware(app, injector, error_body), stats)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -57,6 +58,7 @@ class SandboxServer:
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
+                http=TransportExposingProtocol,
                 timeout_keep_alive=30,
             )
             self._servers[name] = uvicorn.Server(config)
