@@ -1,0 +1,88 @@
+"""JSON schemas of the output streams (the record contract in docs/record-contract.md); key: `source_key`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from singer_sdk import typing as th
+
+KEY_PROPERTIES = ["source_key"]
+
+_MONEY = th.ObjectType(th.Property("amount", th.StringType), th.Property("code", th.StringType))
+
+
+def _common() -> list[th.Property]:
+    return [
+        th.Property("source_key", th.StringType, required=True),
+        th.Property("active", th.BooleanType),
+        th.Property("review_reason", th.StringType),
+    ]
+
+
+def _strings(*names: str) -> list[th.Property]:
+    return [th.Property(name, th.StringType) for name in names]
+
+
+_LINE_TAXES = _strings("taxName1", "taxAmount1", "taxName2", "taxAmount2")
+
+CLIENTS = th.PropertiesList(
+    *_common(),
+    *_strings("email", "fname", "lname", "organization", "bus_phone", "mob_phone", "home_phone"),
+    *_strings("p_street", "p_street2", "p_city", "p_province", "p_code", "p_country", "currency_code"),
+)
+
+TAXES = th.PropertiesList(
+    *_common(),
+    *_strings("name", "amount", "number"),
+    th.Property("compound", th.BooleanType),
+)
+
+ITEMS = th.PropertiesList(
+    *_common(),
+    *_strings("name", "sku", "description"),
+    th.Property("unit_cost", _MONEY),
+)
+
+INVOICE_LINE = th.ObjectType(
+    *_strings("name", "description", "qty"),
+    th.Property("unit_cost", _MONEY),
+    *_LINE_TAXES,
+    th.Property("item_source_key", th.StringType),
+    th.Property(
+        "item",
+        th.ObjectType(*_strings("name", "sku", "description"), th.Property("unit_cost", _MONEY)),
+    ),
+    th.Property("on_missing_item", th.StringType),
+)
+
+INVOICES = th.PropertiesList(
+    *_common(),
+    *_strings("client_source_key", "invoice_number", "currency_code", "po_number", "notes", "terms"),
+    th.Property("create_date", th.DateType),
+    th.Property("due_offset_days", th.IntegerType),
+    *_strings("street", "street2", "city", "province", "code", "country"),
+    th.Property("lines", th.ArrayType(INVOICE_LINE)),
+)
+
+PAYMENTS = th.PropertiesList(
+    *_common(),
+    th.Property("date", th.DateType),
+    *_strings("type", "note"),
+    th.Property(
+        "applications",
+        th.ArrayType(
+            th.ObjectType(
+                *_strings("source_key", "invoice_source_key"),
+                th.Property("amount", _MONEY),
+            )
+        ),
+    ),
+)
+
+OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "clients": CLIENTS.to_dict(),
+    "taxes": TAXES.to_dict(),
+    "items": ITEMS.to_dict(),
+    "invoices": INVOICES.to_dict(),
+    "payments": PAYMENTS.to_dict(),
+}

@@ -1,0 +1,194 @@
+"""The mapper's settings: the JSON schema users see in `--about`, and the validated settings the code uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from singer_sdk import typing as th
+
+from map_servicetitan_freshbooks.payment_types import DEFAULT_PAYMENT_TYPE_MAP, FRESHBOOKS_PAYMENT_TYPES
+
+MISSING_ITEM_POLICIES = ("create", "review")
+TAX_ROUNDING_MODES = ("per_line", "per_invoice")
+DEFAULT_SYNC_STATUSES = ("Posted", "Exported")
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "business_timezone",
+        th.StringType,
+        required=True,
+        title="Business time zone",
+        description=(
+            "IANA time zone of the business (e.g. `America/Los_Angeles`). ServiceTitan date-times are UTC; "
+            "invoice and payment dates are the calendar dates in this zone."
+        ),
+        examples=["America/Los_Angeles", "America/New_York"],
+    ),
+    th.Property(
+        "currency_code",
+        th.StringType,
+        default="USD",
+        description="ISO 4217 currency of every client, invoice, item and payment.",
+    ),
+    th.Property(
+        "invoice_number_prefix",
+        th.StringType,
+        default="ST-",
+        description="Prefix of FreshBooks invoice numbers; the rest is the ServiceTitan `referenceNumber`.",
+    ),
+    th.Property(
+        "invoice_sync_statuses",
+        th.ArrayType(th.StringType),
+        default=list(DEFAULT_SYNC_STATUSES),
+        description=(
+            "ServiceTitan `syncStatus` values (case-insensitive) of the invoices that sync; others are skipped "
+            "(logged). Inactive (voided) invoices always pass, as deletions."
+        ),
+    ),
+    th.Property(
+        "sync_zero_total_invoices",
+        th.BooleanType,
+        default=True,
+        description="Whether invoices whose ServiceTitan `total` is 0 sync.",
+    ),
+    th.Property(
+        "include_non_chargeable_lines",
+        th.BooleanType,
+        default=True,
+        description=(
+            "Whether invoice items with `isChargeable: false` appear as $0 lines (true) or are left out (false)."
+        ),
+    ),
+    th.Property(
+        "price_modifiers_as_discounts",
+        th.BooleanType,
+        default=True,
+        description=(
+            "Whether `PriceModifier` items become discount lines (negative unit cost, named after the "
+            "modifier) whatever the sign ServiceTitan gives them; false keeps ServiceTitan's sign (for fees)."
+        ),
+    ),
+    th.Property(
+        "missing_item_policy",
+        th.StringType(allowed_values=list(MISSING_ITEM_POLICIES)),
+        default="create",
+        description=(
+            "What the target does with an invoice line whose pricebook item is not in FreshBooks: `create` it "
+            "from the line's fallback fields, or hold the invoice for `review`."
+        ),
+    ),
+    th.Property(
+        "freshbooks_tax_rounding",
+        th.StringType(allowed_values=list(TAX_ROUNDING_MODES)),
+        default="per_line",
+        description=(
+            "How FreshBooks rounds tax: `per_line` (each line's tax half-up to the cent) or `per_invoice` "
+            "(each tax's sum over lines, rounded once). Used to compute the rounding line."
+        ),
+    ),
+    th.Property(
+        "rounding_line_name",
+        th.StringType,
+        default="Sales tax rounding adjustment",
+        description=(
+            "Name of the untaxed line that makes the FreshBooks total equal the ServiceTitan total to the cent."
+        ),
+    ),
+    th.Property(
+        "payment_type_map",
+        th.ObjectType(additional_properties=th.StringType),
+        default={},
+        description=(
+            "ServiceTitan payment type name (case-insensitive) → FreshBooks payment type, merged over the "
+            "built-in table (see README). Unmapped names become `Other`."
+        ),
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class MapperSettings:
+    """Validated settings."""
+
+    business_timezone: ZoneInfo
+    currency_code: str
+    invoice_number_prefix: str
+    invoice_sync_statuses: frozenset[str]
+    sync_zero_total_invoices: bool
+    include_non_chargeable_lines: bool
+    price_modifiers_as_discounts: bool
+    missing_item_policy: str
+    freshbooks_tax_rounding: str
+    rounding_line_name: str
+    payment_type_map: Mapping[str, str]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MapperSettings:
+        """Validate a config dict (already checked against `CONFIG_SCHEMA`); raise ValueError naming the setting."""
+        return cls(
+            business_timezone=_time_zone(config.get("business_timezone")),
+            currency_code=_currency(config.get("currency_code", "USD")),
+            invoice_number_prefix=str(config.get("invoice_number_prefix", "ST-") or ""),
+            invoice_sync_statuses=frozenset(
+                str(status).strip().lower() for status in config.get("invoice_sync_statuses", DEFAULT_SYNC_STATUSES)
+            ),
+            sync_zero_total_invoices=bool(config.get("sync_zero_total_invoices", True)),
+            include_non_chargeable_lines=bool(config.get("include_non_chargeable_lines", True)),
+            price_modifiers_as_discounts=bool(config.get("price_modifiers_as_discounts", True)),
+            missing_item_policy=_choice(config, "missing_item_policy", "create", MISSING_ITEM_POLICIES),
+            freshbooks_tax_rounding=_choice(config, "freshbooks_tax_rounding", "per_line", TAX_ROUNDING_MODES),
+            rounding_line_name=_non_empty(config, "rounding_line_name", "Sales tax rounding adjustment"),
+            payment_type_map=_payment_type_map(config.get("payment_type_map") or {}),
+        )
+
+
+def _time_zone(name: Any) -> ZoneInfo:
+    if not name or not isinstance(name, str):
+        raise ValueError(
+            "setting 'business_timezone' is required: the IANA time zone of the business, e.g. 'America/New_York'"
+        )
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"setting 'business_timezone': {name!r} is not an IANA time zone name; use e.g. 'America/Chicago'"
+        ) from None
+
+
+def _currency(code: Any) -> str:
+    text = str(code or "").strip().upper()
+    if len(text) != 3 or not text.isalpha():
+        raise ValueError(f"setting 'currency_code': {code!r} is not an ISO 4217 code such as 'USD'")
+    return text
+
+
+def _choice(config: Mapping[str, Any], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = config.get(name, default)
+    if value not in allowed:
+        raise ValueError(f"setting '{name}': {value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _non_empty(config: Mapping[str, Any], name: str, default: str) -> str:
+    value = str(config.get(name, default) or "").strip()
+    if not value:
+        raise ValueError(f"setting '{name}' must not be empty (default {default!r})")
+    return value
+
+
+def _payment_type_map(overrides: Mapping[str, Any]) -> dict[str, str]:
+    by_lower = {fb_type.lower(): fb_type for fb_type in FRESHBOOKS_PAYMENT_TYPES}
+    table = {name.lower(): fb_type for name, fb_type in DEFAULT_PAYMENT_TYPE_MAP.items()}
+    for name, fb_type in overrides.items():
+        canonical = by_lower.get(str(fb_type).strip().lower())
+        if canonical is None:
+            raise ValueError(
+                f"setting 'payment_type_map': {name!r} maps to {fb_type!r}, which is not a FreshBooks payment "
+                f"type; use one of {', '.join(FRESHBOOKS_PAYMENT_TYPES)}"
+            )
+        table[str(name).strip().lower()] = canonical
+    return table
+
