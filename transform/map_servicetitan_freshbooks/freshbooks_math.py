@@ -1,14 +1,15 @@
 """How FreshBooks computes an invoice's total from its lines, so the mapper can match ServiceTitan's total.
 
-A line's amount is `qty x unit_cost` rounded half-up to the cent. A line's tax is
-`qty x unit_cost x percent / 100`: with `per_line` rounding each line's tax is rounded half-up to the cent;
-with `per_invoice` each tax's unrounded sum over the lines is rounded once. Half-up means ties go away from
-zero (Python's ROUND_HALF_UP), for negative (discount) lines too.
+A line's amount is `qty x unit_cost` rounded half-up to the cent; its tax is `amount x percent / 100`.
+With `per_line` rounding each line's tax is rounded half-up to the cent; with `per_invoice` the unrounded
+taxes of all lines are summed and rounded once. Half-up means ties go away from zero (Python's
+ROUND_HALF_UP), for negative (discount) lines too. This is the rule the FreshBooks simulator documents
+(`sandbox/src/sandbox/freshbooks/lines.py`, setting `tax_rounding` "line" or "invoice"). Taxing the rounded
+amount differs from taxing `qty x unit_cost` only on lines whose product has more than two decimals.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -37,18 +38,14 @@ def line_amount(line: PricedLine) -> Decimal:
 def _unrounded_tax(line: PricedLine) -> Decimal:
     if not line.tax_name or not line.tax_percent:
         return Decimal(0)
-    return line.qty * line.unit_cost * line.tax_percent / 100
+    return line_amount(line) * line.tax_percent / 100
 
 
 def invoice_tax(lines: Iterable[PricedLine], rounding: str) -> Decimal:
     """The tax FreshBooks charges on these lines under the rounding mode (`per_line` or `per_invoice`)."""
     if rounding == "per_line":
         return sum((round_cents(_unrounded_tax(line)) for line in lines), Decimal(0))
-    by_tax: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        if line.tax_name:
-            by_tax[line.tax_name] += _unrounded_tax(line)
-    return sum((round_cents(amount) for amount in by_tax.values()), Decimal(0))
+    return round_cents(sum((_unrounded_tax(line) for line in lines), Decimal(0)))
 
 
 def invoice_total(lines: Iterable[PricedLine], rounding: str) -> Decimal:

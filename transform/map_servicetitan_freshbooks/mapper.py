@@ -57,7 +57,7 @@ class ServiceTitanToFreshBooksMapper(InlineMapper):
         try:
             self.settings = MapperSettings.from_config(self.config)
         except ValueError as exc:
-            raise ConfigValidationError("Invalid mapper settings", errors=[str(exc)]) from exc
+            raise ConfigValidationError(str(exc), errors=[str(exc)]) from exc
         self.zone_plans: dict[str, TaxPlan] = {}
         self.payment_type_names: dict[str, str] = {}
         self.schemas_sent: set[str] = set()

@@ -86,7 +86,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         default="per_line",
         description=(
             "How FreshBooks rounds tax: `per_line` (each line's tax half-up to the cent) or `per_invoice` "
-            "(each tax's sum over lines, rounded once). Used to compute the rounding line."
+            "(all lines' taxes summed, then rounded once). Set it to what the FreshBooks account does "
+            "(the simulator's `tax_rounding`): the rounding line is computed with it."
         ),
     ),
     th.Property(

@@ -1,7 +1,10 @@
 """ServiceTitan tax zones to FreshBooks taxes, and the taxes an invoice's lines carry.
 
 A zone becomes one combined tax (its rates summed), or two when it taxes labour and materials at separate
-rates (`isTaxRateSeparated`). ServiceTitan gives rates as fractions (0.08875); FreshBooks wants percents.
+rates (`isTaxRateSeparated`, or rates whose `taxBaseType` differ). A rate covers service (labour) lines when
+its `taxBaseType` has `Subtotal` or `Labor`, and every other line (materials, equipment, price modifiers)
+when it has `Subtotal` or `Material`. ServiceTitan gives rates as fractions (0.08875); FreshBooks wants
+percents.
 """
 
 from __future__ import annotations
@@ -66,20 +69,19 @@ def zone_plan(zone: SourceRecord) -> TaxPlan:
     rates = zone.data.get("rates") or []
     if not isinstance(rates, list):
         raise zone.error("rates", f"expected a list of rates, got {type(rates).__name__}")
-    labor = material = total = Decimal(0)
+    labor = material = Decimal(0)
     for index, rate in enumerate(rates):
         if not isinstance(rate, dict):
             raise zone.error(f"rates[{index}]", "expected an object with taxRate and taxBaseType")
         value = zone.parse_decimal(rate.get("taxRate"), f"rates[{index}].taxRate") or Decimal(0)
         bases = {str(base).lower() for base in rate.get("taxBaseType") or []}
-        total += value
         if not bases or bases & {"subtotal", LABOR}:
             labor += value
         if not bases or bases & {"subtotal", MATERIAL}:
             material += value
     key = f"servicetitan:taxzone:{zone_id}"
-    if not zone.data.get("isTaxRateSeparated"):
-        combined = LineTax(_tax_name(label, rate_to_percent(total)), rate_to_percent(total), key)
+    if not zone.data.get("isTaxRateSeparated") and labor == material:
+        combined = LineTax(_tax_name(label, rate_to_percent(labor)), rate_to_percent(labor), key)
         return TaxPlan(combined, combined)
     return TaxPlan(
         LineTax(_tax_name(f"{label} Labor", rate_to_percent(labor)), rate_to_percent(labor), f"{key}:{LABOR}"),

@@ -123,7 +123,7 @@ class _TextExtractor(HTMLParser):
 
 
 def html_to_text(html: str | None) -> str:
-    """Plain text of a ServiceTitan HTML description: tags removed, entities decoded, blank lines collapsed."""
+    """Plain text of a ServiceTitan HTML description: tags removed, entities decoded, one line per block."""
     if not html:
         return ""
     extractor = _TextExtractor()
@@ -131,7 +131,7 @@ def html_to_text(html: str | None) -> str:
     extractor.close()
     text = "".join(extractor.parts).replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return "\n".join(line for line in lines if line)
 
 
 def clean_text(value: Any) -> str | None:

@@ -1,0 +1,244 @@
+"""Running the mapper in-process on Singer messages, and building ServiceTitan-shaped input records.
+
+The builders produce records in ServiceTitan's own field names and types (accounting money as strings,
+pricebook and CRM numbers as numbers, rates as fractions), as tap-servicetitan emits them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from map_servicetitan_freshbooks.mapper import ServiceTitanToFreshBooksMapper
+
+BASE_SETTINGS = {"business_timezone": "America/Los_Angeles"}
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class MapperOutput:
+    messages: list[dict[str, Any]]
+
+    def records(self, stream: str) -> list[dict[str, Any]]:
+        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+
+    def one(self, stream: str) -> dict[str, Any]:
+        records = self.records(stream)
+        assert len(records) == 1, f"expected one {stream} record, got {len(records)}"
+        return records[0]
+
+    @property
+    def streams(self) -> set[str]:
+        return {m["stream"] for m in self.messages if m["type"] == "RECORD"}
+
+
+def schema(stream: str) -> dict[str, Any]:
+    return {"type": "SCHEMA", "stream": stream, "schema": {"type": "object"}, "key_properties": ["id"]}
+
+
+def record(stream: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "RECORD", "stream": stream, "record": data}
+
+
+def stream_of(stream: str, *records: dict[str, Any]) -> list[dict[str, Any]]:
+    """A SCHEMA message then one RECORD per record."""
+    return [schema(stream), *(record(stream, data) for data in records)]
+
+
+def run_mapper(messages: Iterable[dict[str, Any]], **settings: Any) -> MapperOutput:
+    """Feed Singer messages (as JSON lines, so numbers arrive as the reader parses them) and collect the output."""
+    mapper = ServiceTitanToFreshBooksMapper(config={**BASE_SETTINGS, **settings})
+    lines = "".join(json.dumps(message) + "\n" for message in messages)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        mapper.listen(io.StringIO(lines))
+    return MapperOutput([json.loads(line) for line in out.getvalue().splitlines() if line.strip()])
+
+
+# ServiceTitan records
+
+
+def st_customer(customer_id: int = 12, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": customer_id,
+        "name": "Maria Gonzalez",
+        "type": "Residential",
+        "active": True,
+        "address": {"street": "12 Elm St", "unit": "Apt 4", "city": "Yonkers", "state": "NY", "zip": "10701",
+                    "country": "USA", "latitude": 40.9, "longitude": -73.9},
+        "balance": 0.0,
+        "taxExempt": False,
+        "email": "maria@example.com",
+        "emails": ["maria@example.com"],
+        "phone": "914-555-0100",
+        "createdOn": "2024-01-01T00:00:00Z",
+        "modifiedOn": "2024-01-01T00:00:00Z",
+        **fields,
+    }
+
+
+def st_pricebook_item(item_id: int = 34, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "code": "HVAC-FILT-20",
+        "displayName": "Pleated Filter 20x25x1",
+        "description": "<p>MERV 11 <b>pleated</b> filter &amp; frame</p>",
+        "price": 24.5,
+        "cost": 8.25,
+        "active": True,
+        **fields,
+    }
+
+
+def st_zone(zone_id: int, name: str, rates: list[tuple[list[str], str]], *, separated: bool = False,
+            active: bool = True) -> dict[str, Any]:
+    """A tax zone; `rates` are (taxBaseType, fractional rate as text)."""
+    return {
+        "id": zone_id,
+        "name": name,
+        "isTaxRateSeparated": separated,
+        "isMultipleTaxZone": len(rates) > 1,
+        "rates": [
+            {"id": zone_id * 10 + n, "taxName": f"rate {n}", "taxBaseType": bases, "taxRate": float(rate)}
+            for n, (bases, rate) in enumerate(rates)
+        ],
+        "createdOn": "2024-01-01T00:00:00Z",
+        "modifiedOn": "2024-01-01T00:00:00Z",
+        "active": active,
+    }
+
+
+NYC = st_zone(5, "New York City", [(["Subtotal"], "0.04"), (["Subtotal"], "0.045"), (["Subtotal"], "0.00375")])
+FAIRFIELD = st_zone(7, "Fairfield County CT", [(["Labor"], "0.045"), (["Material"], "0.0635")], separated=True)
+NASSAU = st_zone(6, "Nassau County", [(["Subtotal"], "0.08625")])
+
+
+def zone_rate(zone: dict[str, Any], item_type: str) -> Decimal:
+    """ServiceTitan's rate for a line type: rates whose taxBaseType has Subtotal, or Labor (services) or Material."""
+    base = "Labor" if item_type == "Service" else "Material"
+    return sum(
+        (Decimal(str(rate["taxRate"])) for rate in zone["rates"]
+         if "Subtotal" in rate["taxBaseType"] or base in rate["taxBaseType"]),
+        Decimal(0),
+    )
+
+
+def st_line(line_id: int, item_type: str = "Material", *, sku_id: int | None = 34, quantity: str = "1",
+            price: str = "10.00", taxable: bool = True, chargeable: bool = True, **fields: Any) -> dict[str, Any]:
+    """An invoice item (`Accounting.V2.InvoiceItemResponse`); `total` is quantity x price to the cent."""
+    return {
+        "id": line_id,
+        "order": line_id,
+        "type": item_type,
+        "skuId": sku_id,
+        "skuName": f"SKU-{sku_id}",
+        "displayName": f"{item_type} {sku_id}",
+        "description": f"<p>{item_type} line {line_id}</p>",
+        "quantity": quantity,
+        "price": price,
+        "total": str(cents(Decimal(quantity) * Decimal(price))),
+        "cost": "1.00",
+        "taxable": taxable,
+        "isChargeable": chargeable,
+        "inventory": False,
+        "addOn": False,
+        "soldHours": None,
+        "createdOn": "2024-01-31T20:00:00Z",
+        "modifiedOn": "2024-01-31T20:00:00Z",
+        **fields,
+    }
+
+
+def st_invoice(invoice_id: int = 1234, items: list[dict[str, Any]] | None = None, *,
+               zone: dict[str, Any] | None = NYC, exempt: bool = False, **fields: Any) -> dict[str, Any]:
+    """An invoice whose subTotal, salesTax and total follow ServiceTitan's rules for its items and zone."""
+    items = items if items is not None else [st_line(1)]
+    sub_total = sum((Decimal(i["total"]) for i in items if i["isChargeable"]), Decimal(0))
+    unrounded = Decimal(0)
+    if zone is not None and not exempt:
+        unrounded = sum(
+            (Decimal(i["total"]) * zone_rate(zone, i["type"]) for i in items if i["isChargeable"] and i["taxable"]),
+            Decimal(0),
+        )
+    sales_tax = cents(unrounded)
+    data = {
+        "id": invoice_id,
+        "syncStatus": "Posted",
+        "referenceNumber": str(invoice_id + 10000),
+        "invoiceDate": "2024-01-31T20:00:00Z",
+        "dueDate": "2024-03-01T20:00:00Z",
+        "subTotal": str(cents(sub_total)),
+        "salesTax": str(sales_tax),
+        "salesTaxCode": (
+            {"id": zone["id"], "name": zone["name"], "taxRate": float(zone_rate(zone, "Material"))} if zone else None
+        ),
+        "taxZoneId": zone["id"] if zone else None,
+        "total": str(cents(sub_total + sales_tax)),
+        "balance": str(cents(sub_total + sales_tax)),
+        "customer": {"id": 12, "name": "Maria Gonzalez"},
+        "customerAddress": {"street": "12 Elm St", "unit": None, "city": "Yonkers", "state": "NY", "zip": "10701",
+                            "country": "USA"},
+        "job": {"id": 99, "number": "J-4521", "type": "Service"},
+        "termName": "Net 30",
+        "summary": "<p>Replaced filter</p>",
+        "active": True,
+        "adjustmentToId": None,
+        "createdOn": "2024-01-31T20:00:00Z",
+        "modifiedOn": "2024-01-31T20:00:00Z",
+        "items": items,
+        **fields,
+    }
+    return data
+
+
+def st_payment(payment_id: int = 55, applied: list[tuple[int, str]] | None = None, **fields: Any) -> dict[str, Any]:
+    """A payment (`Accounting.V2.DetailedPaymentResponse`); `applied` is (invoice id, amount) pairs."""
+    applied = applied if applied is not None else [(1234, "100.00")]
+    return {
+        "id": payment_id,
+        "active": True,
+        "date": "2024-02-10T18:30:00Z",
+        "type": "Check",
+        "typeId": "3",
+        "total": str(sum((Decimal(amount) for _, amount in applied), Decimal(0))),
+        "unappliedAmount": "0.00",
+        "referenceNumber": "PMT-889",
+        "checkNumber": "1042",
+        "authCode": None,
+        "memo": None,
+        "customer": {"id": 12, "name": "Maria Gonzalez"},
+        "refundedPaymentId": None,
+        "syncStatus": "Posted",
+        "createdOn": "2024-02-10T18:30:00Z",
+        "modifiedOn": "2024-02-10T18:30:00Z",
+        "appliedTo": [
+            {"appliedId": 900 + n, "appliedTo": invoice_id, "appliedAmount": amount, "appliedOn": "2024-02-10",
+             "appliedBy": "office", "appliedToReferenceNumber": str(invoice_id + 10000)}
+            for n, (invoice_id, amount) in enumerate(applied)
+        ],
+        **fields,
+    }
+
+
+def freshbooks_invoice_total(lines: list[dict[str, Any]], rounding: str = "per_line") -> Decimal:
+    """What FreshBooks shows as the invoice total: each line's amount is qty x unit_cost to the cent, its tax
+    that amount times each tax percent; taxes rounded half-up per line, or summed and rounded once."""
+    subtotal = Decimal(0)
+    taxes = []
+    for line in lines:
+        amount = cents(Decimal(line["qty"]) * Decimal(line["unit_cost"]["amount"]))
+        subtotal += amount
+        for percent in (line.get("taxAmount1"), line.get("taxAmount2")):
+            if percent:
+                taxes.append(amount * Decimal(percent) / 100)
+    tax = sum((cents(t) for t in taxes), Decimal(0)) if rounding == "per_line" else cents(sum(taxes, Decimal(0)))
+    return subtotal + tax
