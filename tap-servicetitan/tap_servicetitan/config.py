@@ -1,0 +1,195 @@
+"""The tap's settings: their JSON schema (what `--about` documents) and a typed, checked view of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from singer_sdk import typing as th
+
+DEFAULT_API_URL = "https://api.servicetitan.io"
+DEFAULT_AUTH_URL = "https://auth.servicetitan.io"
+MAX_PAGE_SIZE = 5000
+DEFAULT_REQUEST_TIMEOUT = 60
+DEFAULT_MAX_REQUESTS_PER_SECOND = 60
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    th.Property(
+        "client_id",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Client ID",
+        description="Client ID issued by the tenant's ServiceTitan admin (Settings > Integrations > API Application "
+        "Access). Unique per tenant and environment.",
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Client secret",
+        description="Client secret issued with the client ID.",
+    ),
+    th.Property(
+        "app_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Application key",
+        description="The app key of the registered ServiceTitan application, sent as the `ST-App-Key` header.",
+    ),
+    th.Property(
+        "tenant_id",
+        th.CustomType({"type": ["string", "integer"]}),
+        required=True,
+        title="Tenant ID",
+        description="The numeric ServiceTitan tenant ID (it goes in every API path).",
+        examples=["1234567"],
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=DEFAULT_API_URL,
+        title="API URL",
+        description="Base URL of the ServiceTitan API. Integration environment: "
+        "`https://api-integration.servicetitan.io`.",
+    ),
+    th.Property(
+        "auth_url",
+        th.StringType,
+        default=DEFAULT_AUTH_URL,
+        title="Auth URL",
+        description="Base URL of ServiceTitan's identity server; the token URL is `{auth_url}/connect/token`. "
+        "Integration environment: `https://auth-integration.servicetitan.io`.",
+    ),
+    th.Property(
+        "start_date",
+        th.StringType,
+        title="Start date",
+        description="ISO date (`2026-01-01`). On the first run (and after a state reset) invoices dated before it "
+        "are skipped unless they still have a balance; later runs emit every invoice that changed. Other streams "
+        "are always read in full on the first run. Leave empty to keep every invoice.",
+        examples=["2026-01-01"],
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=MAX_PAGE_SIZE,
+        title="Page size",
+        description=f"Records per page for paged lists (1 to {MAX_PAGE_SIZE}, the largest ServiceTitan accepts). "
+        "Export feeds choose their own batch size.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        title="Request timeout",
+        description="Seconds to wait for one API response before retrying it (ServiceTitan itself gives up after "
+        "100 s).",
+    ),
+    th.Property(
+        "max_requests_per_second",
+        th.NumberType,
+        default=DEFAULT_MAX_REQUESTS_PER_SECOND,
+        title="Max requests per second",
+        description="Ceiling on API calls per second across all streams. ServiceTitan allows 60 per second per "
+        "app and tenant; lower it when other integrations share the limit.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class TapSettings:
+    """The config, with defaults applied and values in the types the tap uses."""
+
+    client_id: str
+    client_secret: str
+    app_key: str
+    tenant_id: str
+    api_url: str
+    auth_url: str
+    start_date: date | None
+    page_size: int
+    request_timeout: float
+    max_requests_per_second: float
+
+    def __repr__(self) -> str:  # never print the secrets
+        return f"TapSettings(tenant_id={self.tenant_id!r}, api_url={self.api_url!r}, auth_url={self.auth_url!r})"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.auth_url}/connect/token"
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | Any) -> TapSettings:
+        """Read the settings; raises ValueError listing every problem (call `problems` first for a list)."""
+        problems = config_problems(config)
+        if problems:
+            raise ValueError("; ".join(problems))
+        start = config.get("start_date")
+        return cls(
+            client_id=str(config["client_id"]),
+            client_secret=str(config["client_secret"]),
+            app_key=str(config["app_key"]),
+            tenant_id=str(config["tenant_id"]).strip(),
+            api_url=str(config.get("api_url") or DEFAULT_API_URL).rstrip("/"),
+            auth_url=str(config.get("auth_url") or DEFAULT_AUTH_URL).rstrip("/"),
+            start_date=parse_start_date(start) if start else None,
+            page_size=int(config.get("page_size") or MAX_PAGE_SIZE),
+            request_timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
+            max_requests_per_second=float(config.get("max_requests_per_second") or DEFAULT_MAX_REQUESTS_PER_SECOND),
+        )
+
+
+def parse_start_date(value: Any) -> date:
+    """`2026-01-01`, or a date-time whose date part is taken."""
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10]) if len(text) <= 10 else datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValueError(f"start_date: expected an ISO date such as 2026-01-01, got {text!r}") from None
+
+
+def config_problems(config: dict[str, Any] | Any) -> list[str]:
+    """Every problem with the config, each naming the setting and the fix. Never echoes a secret."""
+    problems: list[str] = []
+    for name in ("client_id", "client_secret", "app_key", "tenant_id"):
+        if not str(config.get(name) or "").strip():
+            problems.append(f"{name}: required; set it with `meltano config tap-servicetitan set {name} ...`")
+    tenant = str(config.get("tenant_id") or "").strip()
+    if tenant and not tenant.isdigit():
+        problems.append(f"tenant_id: must be ServiceTitan's numeric tenant ID (e.g. 1234567), got {tenant!r}")
+    for name, default in (("api_url", DEFAULT_API_URL), ("auth_url", DEFAULT_AUTH_URL)):
+        url = str(config.get(name) or default)
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            problems.append(f"{name}: must be an http(s) URL such as {default}, got {url!r}")
+        elif parsed.query or parsed.fragment:
+            problems.append(f"{name}: must be a base URL without query or fragment, got {url!r}")
+    if config.get("start_date"):
+        try:
+            parse_start_date(config["start_date"])
+        except ValueError as exc:
+            problems.append(str(exc))
+    problems.extend(_number_problem(config, "page_size", 1, MAX_PAGE_SIZE, integer=True))
+    problems.extend(_number_problem(config, "request_timeout", 1, 3600))
+    problems.extend(_number_problem(config, "max_requests_per_second", 0.01, 1000))
+    return problems
+
+
+def _number_problem(config: Any, name: str, low: float, high: float, *, integer: bool = False) -> list[str]:
+    value = config.get(name)
+    if value is None or value == "":
+        return []
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return [f"{name}: expected a number between {low:g} and {high:g}, got {value!r}"]
+    if integer and number != int(number):
+        return [f"{name}: expected a whole number between {low:g} and {high:g}, got {value!r}"]
+    if not low <= number <= high:
+        return [f"{name}: must be between {low:g} and {high:g}, got {value!r}"]
+    return []

@@ -1,0 +1,66 @@
+"""tap-servicetitan: the accounting side of ServiceTitan as Singer streams."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_servicetitan.auth import ServiceTitanAuthenticator
+from tap_servicetitan.config import CONFIG_SCHEMA, TapSettings, config_problems
+from tap_servicetitan.streams import STREAM_TYPES
+from tap_servicetitan.throttle import RequestThrottle
+
+
+class TapServiceTitan(Tap):
+    """Customers, locations, pricebook, vendors, invoices, payments, credit memos and inventory bills."""
+
+    name = "tap-servicetitan"
+    package_name = "tap-servicetitan"
+    config_jsonschema = CONFIG_SCHEMA
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def load_streams(self) -> list[Stream]:
+        """The streams in reference order (singer-sdk would sort them by name): tax zones, payment types and
+        GL accounts, customers, locations, pricebook and vendors before invoices; invoices before payments
+        and credit memos; inventory bills last."""
+        return self.discover_streams()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        problems = [problem for problem in config_problems(self.config) if problem not in errors]
+        if problems and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=[*errors, *problems])
+        for problem in problems:
+            self.logger.warning("Config problem: %s", problem)
+        return [*errors, *problems]
+
+    @cached_property
+    def settings(self) -> TapSettings:
+        return TapSettings.from_config(self.config)
+
+    @cached_property
+    def authenticator(self) -> ServiceTitanAuthenticator:
+        """One token for every stream of the run."""
+        settings = self.settings
+        return ServiceTitanAuthenticator(
+            token_url=settings.token_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            timeout=settings.request_timeout,
+        )
+
+    @cached_property
+    def throttle(self) -> RequestThrottle:
+        """One call-rate ceiling for every stream of the run."""
+        return RequestThrottle(self.settings.max_requests_per_second)
+
+    def __repr__(self) -> str:
+        return f"TapServiceTitan(tenant_id={self.config.get('tenant_id')!r})"
+
+
+if __name__ == "__main__":
+    TapServiceTitan.cli()
