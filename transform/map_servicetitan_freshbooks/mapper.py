@@ -21,7 +21,16 @@ from map_servicetitan_freshbooks.payments import is_refund, map_payment
 from map_servicetitan_freshbooks.schemas import KEY_PROPERTIES, OUTPUT_SCHEMAS
 from map_servicetitan_freshbooks.settings import CONFIG_SCHEMA, MapperSettings
 from map_servicetitan_freshbooks.taxes import TaxPlan, zone_plan, zone_tax_records
-from map_servicetitan_freshbooks.values import SourceRecord
+from map_servicetitan_freshbooks.values import MappingError, SourceRecord
+
+SOURCE_KEY_KIND = {
+    "tax_zones": "taxzone",
+    "customers": "customer",
+    **PRICEBOOK_STREAMS,
+    "invoices": "invoice",
+    "payments": "payment",
+}
+"""Input stream → the kind in its records' source keys."""
 
 OUTPUT_STREAM = {
     "tax_zones": "taxes",
@@ -73,7 +82,10 @@ class ServiceTitanToFreshBooksMapper(InlineMapper):
     def map_record_message(self, message_dict: dict) -> t.Iterable[singer.Message]:
         stream = message_dict["stream"]
         source = SourceRecord(stream, message_dict["record"])
-        records = self._map(source)
+        try:
+            records = self._map(source)
+        except MappingError as exc:
+            records = self._malformed(source, exc)
         output = OUTPUT_STREAM.get(stream)
         if output is None:
             return []
@@ -126,6 +138,17 @@ class ServiceTitanToFreshBooksMapper(InlineMapper):
             return [map_payment(source, self.settings, self.payment_type_names)]
         self._drop(stream)
         return []
+
+    def _malformed(self, source: SourceRecord, error: MappingError) -> list[dict[str, t.Any]]:
+        """A record for the review queue carrying the error, or the error itself (policy `fail`, or no id)."""
+        kind = SOURCE_KEY_KIND.get(source.stream)
+        record_id = source.data.get("id")
+        if self.settings.malformed_record_policy == "fail" or kind is None or record_id in (None, ""):
+            raise error
+        self.logger.error("%s; the record goes to the review queue", error)
+        self.dropped[f"{source.stream} records sent for review as malformed"] += 1
+        return [{"source_key": f"servicetitan:{kind}:{record_id}", "review_reason": f"malformed ServiceTitan record: "
+                 f"{error}"}]
 
     def _drop(self, stream: str) -> None:
         reason = LATER_STREAMS.get(stream)

@@ -13,6 +13,7 @@ from map_servicetitan_freshbooks.payment_types import DEFAULT_PAYMENT_TYPE_MAP, 
 
 MISSING_ITEM_POLICIES = ("create", "review")
 TAX_ROUNDING_MODES = ("per_line", "per_invoice")
+MALFORMED_RECORD_POLICIES = ("review", "fail")
 DEFAULT_SYNC_STATUSES = ("Posted", "Exported")
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -99,6 +100,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "malformed_record_policy",
+        th.StringType(allowed_values=list(MALFORMED_RECORD_POLICIES)),
+        default="review",
+        description=(
+            "What a malformed record (unparsable money or date, a missing invoice id in an application...) "
+            "becomes: `review` sends a record with only its source key and a `review_reason` naming the stream, "
+            "record id and field (the target holds it for a person); `fail` stops the run with that message. "
+            "A record without an id always stops the run: it cannot be given a source key."
+        ),
+    ),
+    th.Property(
         "payment_type_map",
         th.ObjectType(additional_properties=th.StringType),
         default={},
@@ -124,6 +136,7 @@ class MapperSettings:
     missing_item_policy: str
     freshbooks_tax_rounding: str
     rounding_line_name: str
+    malformed_record_policy: str
     payment_type_map: Mapping[str, str]
 
     @classmethod
@@ -142,6 +155,7 @@ class MapperSettings:
             missing_item_policy=_choice(config, "missing_item_policy", "create", MISSING_ITEM_POLICIES),
             freshbooks_tax_rounding=_choice(config, "freshbooks_tax_rounding", "per_line", TAX_ROUNDING_MODES),
             rounding_line_name=_non_empty(config, "rounding_line_name", "Sales tax rounding adjustment"),
+            malformed_record_policy=_choice(config, "malformed_record_policy", "review", MALFORMED_RECORD_POLICIES),
             payment_type_map=_payment_type_map(config.get("payment_type_map") or {}),
         )
 
