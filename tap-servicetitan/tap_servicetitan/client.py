@@ -64,7 +64,11 @@ class ServiceTitanStream(RESTStream[Any]):
     primary_keys: ClassVar[tuple[str, ...]] = ("id",)
 
     def __init__(self, tap: TapServiceTitan) -> None:
-        super().__init__(tap=tap, schema=SCHEMAS_DIR / f"{self.name}.json")
+        super().__init__(
+            tap=tap,
+            schema=SCHEMAS_DIR / f"{self.name}.json",
+            path=f"/{self.module}/v2/tenant/{{tenant_id}}/{self.resource}",  # names the endpoint in metrics
+        )
         self._st_tap = tap
 
     # Where and how to call
