@@ -336,10 +336,7 @@ class Business:
             self._contact(customer, "Phone", f"{area}555{rng.randint(1000, 9999)}", "Office", created_s, created_s)
         if traits.no_email:
             return
-        if traits.shared_email is not None:
-            email = traits.shared_email
-        else:
-            email = self.make_email(customer, first, last)
+        email = traits.shared_email or self.make_email(customer, first, last)
         modified_s = created_s
         if traits.email_changed:
             changed = customer.created + timedelta(days=rng.randint(1, 300))
@@ -360,7 +357,7 @@ class Business:
             local = f"{'office' if second else 'billing'}.{slug}{self.email_serial}"
         else:
             clean = re.sub(r"[^a-z]", "", last.lower())
-            local = f"{first.lower()}.{clean}{self.email_serial}" if not second else f"{clean}.family{self.email_serial}"
+            local = f"{clean}.family{self.email_serial}" if second else f"{first.lower()}.{clean}{self.email_serial}"
         return f"{local}@{domain}"
 
     def _contact(self, customer: Customer, kind: str, value: str, memo: str | None, created_s: str,

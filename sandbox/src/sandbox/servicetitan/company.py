@@ -193,31 +193,42 @@ def _materials() -> list[SkuSpec]:
                 ("SV", "Shutoff Valve"), ("UN", "Union"))
     for code, name in fittings:
         for n, (size_code, size) in enumerate(sizes[:4]):
-            price = (Decimal("6.50") if code in ("ELB", "TEE", "CPL", "UN") else Decimal("24.00")) * (1 + Decimal(n) / 2)
+            unit_price = Decimal("6.50") if code in ("ELB", "TEE", "CPL", "UN") else Decimal("24.00")
+            price = unit_price * (1 + Decimal(n) / 2)
             specs.append(SkuSpec("materials", f"PLB-{code}-{size_code}", f"{size} {name}",
                                  price.quantize(Decimal("0.01")), (price * Decimal("0.4")).quantize(Decimal("0.01")),
                                  True, "Each", business_units=(5001, 5002)))
     singles = (
-        ("PLB-WAX-RING", "Toilet Wax Ring Kit", "18.50", None), ("PLB-FLAPPER", "Toilet Flapper", "14.00", True),
-        ("PLB-FILL-VLV", "Toilet Fill Valve", "32.00", True), ("PLB-SUPPLY-12", '12" Braided Supply Line', "16.00", True),
-        ("PLB-PTRAP-15", '1-1/2" P-Trap Kit', "22.00", True), ("PLB-CART-MOEN", "Moen 1225 Cartridge", "64.00", True),
-        ("PLB-DISP-050", "1/2 HP Garbage Disposal", "289.00", True), ("PLB-SUMP-033", "1/3 HP Sump Pump", "349.00", True),
-        ("PLB-EXP-TANK", "Thermal Expansion Tank 2 Gal", "118.00", True), ("PLB-PRV-075", '3/4" Pressure Reducing Valve',
-                                                                            "189.00", True),
-        ("PLB-ANODE", "Water Heater Anode Rod", "58.00", True), ("PLB-TPR-VLV", "T&P Relief Valve", "42.00", True),
-        ("PLB-GAS-FLEX", "Gas Flex Connector 24\"", "38.00", True), ("PLB-SOLDER", "Lead-Free Solder & Flux",
-                                                                      "19.00", None),
-        ("HVAC-FILT-16", "16x25x1 Pleated Filter", "24.00", True), ("HVAC-FILT-20", "20x25x4 Media Filter", "69.00", True),
-        ("HVAC-CAP-45", "45/5 MFD Dual Run Capacitor", "89.00", True), ("HVAC-CONT-30", "30A Contactor", "79.00", True),
-        ("HVAC-IGN-HSI", "Hot Surface Igniter", "129.00", True), ("HVAC-FLAME", "Flame Sensor", "74.00", True),
-        ("HVAC-R410-LB", "R-410A Refrigerant (per lb)", "95.00", True), ("HVAC-R22-LB", "R-22 Refrigerant (per lb)",
-                                                                        "145.00", True),
-        ("HVAC-TSTAT-PRO", "Programmable Thermostat", "189.00", True), ("HVAC-TSTAT-WIFI", "Wi-Fi Smart Thermostat",
-                                                                       "289.00", True),
-        ("HVAC-BLWR-MTR", "1/2 HP Blower Motor", "389.00", True), ("HVAC-COND-PUMP", "Condensate Pump", "139.00", True),
-        ("HVAC-LINESET-25", "3/8 x 3/4 Line Set 25 ft", "215.00", True), ("HVAC-PAD", "Condenser Pad 36x36",
-                                                                          "65.00", None),
-        ("DRN-CLEANOUT-4", '4" Cleanout Plug', "28.00", True), ("DRN-ENZYME", "Drain Enzyme Treatment", "35.00", True),
+        ("PLB-WAX-RING", "Toilet Wax Ring Kit", "18.50", None),
+        ("PLB-FLAPPER", "Toilet Flapper", "14.00", True),
+        ("PLB-FILL-VLV", "Toilet Fill Valve", "32.00", True),
+        ("PLB-SUPPLY-12", '12" Braided Supply Line', "16.00", True),
+        ("PLB-PTRAP-15", '1-1/2" P-Trap Kit', "22.00", True),
+        ("PLB-CART-MOEN", "Moen 1225 Cartridge", "64.00", True),
+        ("PLB-DISP-050", "1/2 HP Garbage Disposal", "289.00", True),
+        ("PLB-SUMP-033", "1/3 HP Sump Pump", "349.00", True),
+        ("PLB-EXP-TANK", "Thermal Expansion Tank 2 Gal", "118.00", True),
+        ("PLB-PRV-075", '3/4" Pressure Reducing Valve', "189.00", True),
+        ("PLB-ANODE", "Water Heater Anode Rod", "58.00", True),
+        ("PLB-TPR-VLV", "T&P Relief Valve", "42.00", True),
+        ("PLB-GAS-FLEX", "Gas Flex Connector 24\"", "38.00", True),
+        ("PLB-SOLDER", "Lead-Free Solder & Flux", "19.00", None),
+        ("HVAC-FILT-16", "16x25x1 Pleated Filter", "24.00", True),
+        ("HVAC-FILT-20", "20x25x4 Media Filter", "69.00", True),
+        ("HVAC-CAP-45", "45/5 MFD Dual Run Capacitor", "89.00", True),
+        ("HVAC-CONT-30", "30A Contactor", "79.00", True),
+        ("HVAC-IGN-HSI", "Hot Surface Igniter", "129.00", True),
+        ("HVAC-FLAME", "Flame Sensor", "74.00", True),
+        ("HVAC-R410-LB", "R-410A Refrigerant (per lb)", "95.00", True),
+        ("HVAC-R22-LB", "R-22 Refrigerant (per lb)", "145.00", True),
+        ("HVAC-TSTAT-PRO", "Programmable Thermostat", "189.00", True),
+        ("HVAC-TSTAT-WIFI", "Wi-Fi Smart Thermostat", "289.00", True),
+        ("HVAC-BLWR-MTR", "1/2 HP Blower Motor", "389.00", True),
+        ("HVAC-COND-PUMP", "Condensate Pump", "139.00", True),
+        ("HVAC-LINESET-25", "3/8 x 3/4 Line Set 25 ft", "215.00", True),
+        ("HVAC-PAD", "Condenser Pad 36x36", "65.00", None),
+        ("DRN-CLEANOUT-4", '4" Cleanout Plug', "28.00", True),
+        ("DRN-ENZYME", "Drain Enzyme Treatment", "35.00", True),
     )
     for code, name, price, taxable in singles:
         p = Decimal(price)
