@@ -5,7 +5,8 @@
   that skip the API's validation and update phases (derived amounts are still recomputed; DELETE removes
   the object outright). An invoice's `lines` and `sent` (true once it counts in receivables) are editable;
 - `GET /_sandbox/accounts_receivable`: per-client and total balances from sent invoices and credits;
-- `GET /_sandbox/preexisting`: ids of the objects the seed created, by resource;
+- `GET /_sandbox/preexisting`: `records`, the ids of the objects the seed created by resource, and `cases`,
+  the notable ones (shared email, deleted client, ...; see `seed.py`);
 - `POST /_sandbox/tokens/expire`: expire every current access token.
 
 `{resource}` is the list name: clients, items, taxes, categories, invoices, payments, credit_notes,
@@ -27,6 +28,7 @@ from sandbox.freshbooks.accounting import OrjsonResponse
 from sandbox.freshbooks.oauth import OAuthServer
 from sandbox.freshbooks.registry import Registry
 from sandbox.freshbooks.resource import Resource
+from sandbox.freshbooks.seed import CASES_KEY
 
 SHOW_ALL = ["lines", "vendor"]
 
@@ -113,7 +115,8 @@ def admin_routes(ctx: SandboxContext, registry: Registry, oauth: OAuthServer) ->
 
     async def preexisting(request: Request) -> Response:
         with ctx.store.lock:
-            return OrjsonResponse(db.preexisting(ctx.store.conn))
+            records = db.preexisting(ctx.store.conn)
+        return OrjsonResponse({"records": records, "cases": ctx.store.get_meta(CASES_KEY, {})})
 
     async def expire_tokens(request: Request) -> Response:
         return OrjsonResponse({"expired": oauth.expire_access_tokens()})

@@ -119,7 +119,8 @@ class SideDoor:
     def receivables(self) -> dict[str, Any]:
         return dict(self._ok(requests.get(f"{self.fb_url}/_sandbox/accounts_receivable", timeout=TIMEOUT)))
 
-    def preexisting(self) -> dict[str, list[int]]:
+    def preexisting(self) -> dict[str, Any]:
+        """`{"records": {resource: [ids]}, "cases": {...}}` as the seed left them."""
         return dict(self._ok(requests.get(f"{self.fb_url}/_sandbox/preexisting", timeout=TIMEOUT)))
 
     def expire_tokens(self) -> int:
