@@ -48,3 +48,18 @@ def test_invalid_time_zone_is_a_clear_error(zone: str) -> None:
     with pytest.raises(Exception, match="business_timezone") as info:
         run_mapper([], business_timezone=zone)
     assert "IANA" in str(info.value) or any("IANA" in e for e in getattr(info.value, "errors", []))
+
+
+def test_midnight_utc_is_a_calendar_date_and_keeps_its_date() -> None:
+    # ServiceTitan types invoice and due dates as date-times at midnight UTC: 1 November stays 1 November.
+    assert invoice_dates("2024-11-01T00:00:00Z", "2024-12-01T00:00:00Z", "America/New_York") == {
+        "create_date": "2024-11-01", "due_offset_days": 30}
+    out = run_mapper(stream_of("payments", st_payment(date="2024-11-05T00:00:00Z")),
+                     business_timezone="America/Los_Angeles")
+    assert out.one("payments")["date"] == "2024-11-05"
+
+
+def test_midnight_utc_is_an_instant_when_the_setting_is_off() -> None:
+    out = run_mapper(stream_of("invoices", st_invoice(invoiceDate="2024-11-01T00:00:00Z", dueDate=None)),
+                     business_timezone="America/New_York", midnight_utc_is_date=False)
+    assert out.one("invoices")["create_date"] == "2024-10-31"

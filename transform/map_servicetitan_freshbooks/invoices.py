@@ -265,11 +265,11 @@ def _rounding_line(
 
 
 def _dates(invoice: SourceRecord, settings: MapperSettings) -> dict[str, Any]:
-    zone = settings.business_timezone
-    created = invoice.local_date("invoiceDate", zone) or invoice.local_date("createdOn", zone)
+    calendar = settings.calendar
+    created = invoice.local_date("invoiceDate", calendar) or invoice.local_date("createdOn", calendar)
     if created is None:
         raise invoice.error("invoiceDate", "the invoice has neither invoiceDate nor createdOn to date it by")
-    due = invoice.local_date("dueDate", zone)
+    due = invoice.local_date("dueDate", calendar)
     offset = max(0, (due - created).days) if due is not None else 0
     return {"create_date": created.isoformat(), "due_offset_days": offset}
 

@@ -22,8 +22,8 @@ def map_payment(
     """One `payments` record with an application per `appliedTo` invoice; an unapplied remainder is not posted."""
     payment_id = payment.id
     data = payment.data
-    zone = settings.business_timezone
-    paid_on = payment.local_date("date", zone) or payment.local_date("createdOn", zone)
+    calendar = settings.calendar
+    paid_on = payment.local_date("date", calendar) or payment.local_date("createdOn", calendar)
     if paid_on is None:
         raise payment.error("date", "the payment has neither date nor createdOn to date it by")
     type_name = clean_text(data.get("type")) or payment_type_names.get(str(data.get("typeId")))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from singer_sdk import typing as th
 
 from map_servicetitan_freshbooks.payment_types import DEFAULT_PAYMENT_TYPE_MAP, FRESHBOOKS_PAYMENT_TYPES
+from map_servicetitan_freshbooks.values import BusinessCalendar
 
 MISSING_ITEM_POLICIES = ("create", "review")
 TAX_ROUNDING_MODES = ("per_line", "per_invoice")
@@ -27,6 +28,16 @@ CONFIG_SCHEMA = th.PropertiesList(
             "invoice and payment dates are the calendar dates in this zone."
         ),
         examples=["America/Los_Angeles", "America/New_York"],
+    ),
+    th.Property(
+        "midnight_utc_is_date",
+        th.BooleanType,
+        default=True,
+        description=(
+            "ServiceTitan types calendar dates (invoice, due and payment dates) as date-times at midnight UTC. "
+            "When true, a value at exactly 00:00:00 UTC keeps its own date instead of being moved into "
+            "`business_timezone` (which would date it a day early in the Americas)."
+        ),
     ),
     th.Property(
         "currency_code",
@@ -127,6 +138,7 @@ class MapperSettings:
     """Validated settings."""
 
     business_timezone: ZoneInfo
+    midnight_utc_is_date: bool
     currency_code: str
     invoice_number_prefix: str
     invoice_sync_statuses: frozenset[str]
@@ -139,11 +151,16 @@ class MapperSettings:
     malformed_record_policy: str
     payment_type_map: Mapping[str, str]
 
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(self.business_timezone, self.midnight_utc_is_date)
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MapperSettings:
         """Validate a config dict (already checked against `CONFIG_SCHEMA`); raise ValueError naming the setting."""
         return cls(
             business_timezone=_time_zone(config.get("business_timezone")),
+            midnight_utc_is_date=bool(config.get("midnight_utc_is_date", True)),
             currency_code=_currency(config.get("currency_code", "USD")),
             invoice_number_prefix=str(config.get("invoice_number_prefix", "ST-") or ""),
             invoice_sync_statuses=frozenset(

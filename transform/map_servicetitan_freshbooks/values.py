@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
@@ -62,29 +62,41 @@ class SourceRecord:
             raise self.error(path, f"{raw!r} is not a finite decimal number")
         return parsed
 
-    def local_date(self, field: str, zone: tzinfo) -> date | None:
-        """The calendar date, in the business time zone, of this record's date-time field (UTC when unzoned)."""
+    def local_date(self, field: str, calendar: BusinessCalendar) -> date | None:
+        """The business's calendar date of this record's date-time field."""
         raw = self.data.get(field)
         if raw is None or raw == "":
             return None
         try:
-            return to_local_date(raw, zone)
+            return calendar.date_of(raw)
         except ValueError as exc:
             raise self.error(field, str(exc)) from None
 
 
-def to_local_date(raw: Any, zone: tzinfo) -> date:
-    """Convert an ISO date-time to a date in `zone`; a plain date is taken as already local."""
-    text = str(raw).strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).date()
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Turns ServiceTitan date-times into the business's calendar dates.
+
+    ServiceTitan's date-times are UTC (unzoned ones are taken as UTC); an instant is dated in `zone`. A value
+    at exactly midnight UTC is, when `midnight_utc_is_date`, a calendar date that ServiceTitan types as a
+    date-time (invoice, due and payment dates) and keeps its own date. A plain `YYYY-MM-DD` is a date already.
+    """
+
+    zone: tzinfo
+    midnight_utc_is_date: bool = True
+
+    def date_of(self, raw: Any) -> date:
+        text = str(raw).strip()
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not an ISO 8601 date-time") from None
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if self.midnight_utc_is_date and moment.time() == time(0):
+            return moment.date()
+        return moment.astimezone(self.zone).date()
 
 
 def money(amount: Decimal, currency_code: str) -> dict[str, str]:
