@@ -1,0 +1,261 @@
+"""HTTP to FreshBooks: bearer auth with one refresh on 401, `Retry-After` on 429, bounded backoff on 5xx,
+resets and timeouts, and FreshBooks' error envelopes turned into exceptions that name the record.
+
+Creates (POST) are never re-sent after an ambiguous failure (timeout, reset or 5xx once the request may
+have been applied): `AmbiguousWriteError` goes back to the sink, which looks the object up by its natural
+key before creating again. Updates and deletes are idempotent and retried like reads.
+
+With `dry_run`, writes are not sent: they are logged and answered with a made-up object.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import backoff
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from target_freshbooks.auth import ME_PATH, TokenManager
+from target_freshbooks.errors import (
+    AmbiguousWriteError,
+    ApiErrorDetail,
+    FreshBooksHTTPError,
+    RateLimitedError,
+    RecordRef,
+    RejectedError,
+    TransientError,
+    UnauthorizedError,
+)
+
+logger = logging.getLogger("target-freshbooks.http")
+
+PER_PAGE = 100
+TRANSIENT_TRIES = 5
+RATE_LIMIT_TRIES = 8
+MAX_RETRY_AFTER = 300.0
+USER_AGENT = "target-freshbooks"
+
+Params = Sequence[tuple[str, Any]]
+
+
+def query_string(params: Params) -> str:
+    """`search[email]=a%2Bb%40x.com` style: brackets literal, values fully encoded (`+` must become %2B)."""
+    return "&".join(f"{quote(str(k), safe='[]')}={quote(str(v), safe='')}" for k, v in params)
+
+
+def parse_errors(body: Any) -> tuple[ApiErrorDetail, ...]:
+    """FreshBooks' error shapes: classic `response.errors`, google.rpc `details`, OAuth `error`."""
+    if not isinstance(body, dict):
+        return ()
+    response = body.get("response")
+    errors = response.get("errors") if isinstance(response, dict) else None
+    if isinstance(errors, dict):
+        errors = [errors]
+    if isinstance(errors, list) and errors:
+        return tuple(
+            ApiErrorDetail(message=str(e.get("message") or "error"), errno=_int(e.get("errno")),
+                           field=e.get("field"))
+            for e in errors if isinstance(e, dict)
+        )
+    details = body.get("details")
+    if isinstance(details, list) and details:
+        found = []
+        for detail in details:
+            if isinstance(detail, dict):
+                meta = detail.get("metadata") or {}
+                found.append(ApiErrorDetail(message=str(meta.get("message") or body.get("message") or "error"),
+                                            errno=_int(detail.get("reason")), field=meta.get("field")))
+        if found:
+            return tuple(found)
+    if body.get("error") or body.get("error_description"):
+        return (ApiErrorDetail(message=f"{body.get('error', '')}: {body.get('error_description', '')}".strip(": ")),)
+    if body.get("message"):
+        return (ApiErrorDetail(message=str(body["message"]), errno=_int(body.get("errno"))),)
+    return ()
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def retry_after_seconds(header: str | None) -> float:
+    if not header:
+        return 1.0
+    try:
+        seconds = float(header)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(header)
+        seconds = parsed.timestamp() - time.time() if parsed else 1.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server (so re-sending even a create is safe)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, NewConnectionError | ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__ or (seen.args[0] if seen.args and
+                                                       isinstance(seen.args[0], BaseException) else None)
+    return False
+
+
+class FreshBooksClient:
+    """Calls to one FreshBooks API host. Paths are relative to `api_url`."""
+
+    def __init__(self, api_url: str, tokens: TokenManager, *, timeout: float, dry_run: bool = False,
+                 session: requests.Session | None = None, transient_tries: int = TRANSIENT_TRIES,
+                 backoff_factor: float = 0.5, max_backoff: float = 8.0,
+                 on_call: Callable[[str, str, int | None], None] | None = None) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.tokens = tokens
+        self.timeout = timeout
+        self.dry_run = dry_run
+        self.session = session or requests.Session()
+        self.on_call = on_call
+        self._fake_ids = itertools.count(1)
+        retry_transient = backoff.on_exception(
+            backoff.expo, TransientError, max_tries=transient_tries, factor=backoff_factor, max_value=max_backoff,
+            on_backoff=self._log_retry, logger=None)
+        retry_rate_limited = backoff.on_exception(
+            backoff.runtime, RateLimitedError, value=lambda exc: exc.retry_after, max_tries=RATE_LIMIT_TRIES,
+            jitter=None, on_backoff=self._log_retry, logger=None)
+        self._request = retry_rate_limited(retry_transient(self._attempt))
+
+    # Public calls ---------------------------------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        body = self._request("GET", ME_PATH, (), None, None)
+        return body.get("response") or {}
+
+    def get(self, path: str, params: Params = (), ref: RecordRef | None = None) -> dict[str, Any]:
+        return _result(self._request("GET", path, params, None, ref))
+
+    def list_all(self, path: str, plural: str, params: Params = (), ref: RecordRef | None = None,
+                 limit_pages: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every row of a list endpoint, page by page (`per_page=100`)."""
+        for page in itertools.count(1):
+            result = _result(self._request("GET", path, [*params, ("page", page), ("per_page", PER_PAGE)],
+                                           None, ref))
+            rows = result.get(plural) or []
+            yield from rows
+            pages = int(result.get("pages") or 0)
+            if not rows or page >= pages or (limit_pages and page >= limit_pages):
+                return
+
+    def create(self, path: str, single: str, body: dict[str, Any], ref: RecordRef | None) -> dict[str, Any]:
+        if self.dry_run:
+            fake = {"id": f"dry-run-{next(self._fake_ids)}", **body}
+            logger.info("[dry run] would POST %s for %s", path, ref)
+            return fake
+        return _result(self._request("POST", path, (), {single: body}, ref)).get(single) or {}
+
+    def update(self, path: str, single: str, body: dict[str, Any], ref: RecordRef | None) -> dict[str, Any]:
+        if self.dry_run:
+            logger.info("[dry run] would PUT %s for %s", path, ref)
+            return dict(body)
+        return _result(self._request("PUT", path, (), {single: body}, ref)).get(single) or {}
+
+    def delete(self, path: str, ref: RecordRef | None) -> None:
+        if self.dry_run:
+            logger.info("[dry run] would DELETE %s for %s", path, ref)
+            return
+        self._request("DELETE", path, (), None, ref)
+
+    # One attempt (wrapped by the retry decorators) ------------------------------------------------------
+
+    def _attempt(self, method: str, path: str, params: Params, body: dict[str, Any] | None,
+                 ref: RecordRef | None) -> dict[str, Any]:
+        url = f"{self.api_url}{path}"
+        if params:
+            url = f"{url}?{query_string(params)}"
+        token = self.tokens.access_token()
+        response = self._send(method, url, path, body, ref, token)
+        if response.status_code == 401:
+            token = self.tokens.refresh_after_unauthorized(token)
+            response = self._send(method, url, path, body, ref, token)
+            if response.status_code == 401:
+                raise UnauthorizedError("unauthorized even after refreshing the access token", method=method,
+                                        endpoint=path, status=401, details=parse_errors(_json(response)), ref=ref)
+        return self._check(method, path, response, ref)
+
+    def _send(self, method: str, url: str, path: str, body: dict[str, Any] | None, ref: RecordRef | None,
+              token: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT}
+        try:
+            response = self.session.request(method, url, json=body, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            self._count(method, path, None)
+            kind = type(exc).__name__
+            if method == "POST" and not _never_sent(exc):
+                raise AmbiguousWriteError(f"{kind}; the create may or may not have been applied", method=method,
+                                          endpoint=path, ref=ref) from exc
+            raise TransientError(kind, method=method, endpoint=path, ref=ref) from exc
+        self._count(method, path, response.status_code)
+        return response
+
+    def _check(self, method: str, path: str, response: requests.Response, ref: RecordRef | None) -> dict[str, Any]:
+        status = response.status_code
+        body = _json(response)
+        details = parse_errors(body)
+        if status == 429:
+            raise RateLimitedError("rate limited", method=method, endpoint=path, status=status, details=details,
+                                   ref=ref, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        if status >= 500:
+            if method == "POST":
+                raise AmbiguousWriteError("server error; the create may or may not have been applied",
+                                          method=method, endpoint=path, status=status, details=details, ref=ref)
+            raise TransientError("server error", method=method, endpoint=path, status=status, details=details,
+                                 ref=ref)
+        if status in (401, 403):
+            raise UnauthorizedError("not authorized", method=method, endpoint=path, status=status, details=details,
+                                    ref=ref)
+        if status >= 400:
+            raise RejectedError("refused", method=method, endpoint=path, status=status, details=details, ref=ref)
+        if body is None:
+            if method == "DELETE" or not response.content:
+                return {}
+            raise TransientError("answer is not JSON", method=method, endpoint=path, status=status, ref=ref)
+        if details and isinstance(body.get("response"), dict) and body["response"].get("errors"):
+            raise RejectedError("refused (errors in a 2xx answer)", method=method, endpoint=path, status=status,
+                                details=details, ref=ref)
+        return body
+
+    def _count(self, method: str, path: str, status: int | None) -> None:
+        if self.on_call:
+            self.on_call(method, path, status)
+
+    @staticmethod
+    def _log_retry(details: dict[str, Any]) -> None:
+        exc = details.get("exception")
+        logger.warning("Retrying in %.1fs (try %d): %s", details.get("wait") or 0, details.get("tries") or 0, exc)
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _result(body: dict[str, Any]) -> dict[str, Any]:
+    response = body.get("response")
+    if isinstance(response, dict):
+        result = response.get("result")
+        return result if isinstance(result, dict) else response
+    return body
+
+
+__all__ = ["FreshBooksClient", "FreshBooksHTTPError", "query_string"]

@@ -1,0 +1,1 @@
+"""The ledger: id map, audit, dead letters, review queue, parked records, tokens, run lock."""

@@ -1,0 +1,455 @@
+"""Reading and writing the ledger. Every write commits at once: the ledger must survive a crash mid-run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from target_freshbooks.errors import RunLockedError
+from target_freshbooks.ledger import migrate
+from target_freshbooks.ledger.models import (
+    AuditEntry,
+    DeadLetter,
+    IdMapEntry,
+    ParkedRecord,
+    ReviewItem,
+    RunLock,
+    TokenRow,
+)
+
+logger = logging.getLogger("target-freshbooks.ledger")
+
+LOCK_STALE_AFTER = 15 * 60
+"""Seconds without a heartbeat after which another host's lock counts as abandoned."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Ledger:
+    """The ledger database: opened (and migrated to the newest schema) once per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        migrate.upgrade(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def account(self, tenant: str, account_id: str) -> AccountLedger:
+        return AccountLedger(self, tenant, account_id)
+
+    def tokens(self, tenant: str, client_id: str) -> TokenStore:
+        return TokenStore(self, tenant, client_id)
+
+    # The run lock ---------------------------------------------------------------------------------------
+
+    def acquire_lock(self, tenant: str, account_id: str, run_id: str, *,
+                     stale_after: float = LOCK_STALE_AFTER) -> None:
+        """Take the one-run-per-account lock, taking over a lock whose holder is gone; else RunLockedError."""
+        now = time.time()
+        me = {"run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(),
+              "acquired_at": now, "heartbeat_at": now}
+        try:
+            with self.session() as s:
+                s.add(RunLock(tenant=tenant, account_id=account_id, **me))
+            return
+        except IntegrityError:
+            pass
+        with self.session() as s:
+            holder = s.get(RunLock, (tenant, account_id))
+        if holder is None:  # released in between
+            return self.acquire_lock(tenant, account_id, run_id, stale_after=stale_after)
+        if self._lock_is_stale(holder, now, stale_after):
+            with self.session() as s:
+                taken = s.execute(
+                    update(RunLock)
+                    .where(RunLock.tenant == tenant, RunLock.account_id == account_id,
+                           RunLock.run_id == holder.run_id)
+                    .values(**me)
+                ).rowcount
+            if taken == 1:
+                logger.warning("Took over the run lock of tenant %r, account %s left by run %s (pid %s on %s), "
+                               "whose process is gone.", tenant, account_id, holder.run_id, holder.pid, holder.host)
+                return None
+        age = int(now - holder.acquired_at)
+        raise RunLockedError(
+            f"Another target-freshbooks run ({holder.run_id}, pid {holder.pid} on {holder.host}, started {age}s "
+            f"ago) is writing to FreshBooks account {account_id} for tenant {tenant!r}; only one run per account "
+            f"may run at a time. Wait for it to finish. A lock left by a dead process is taken over "
+            f"automatically (at once on the same host, after {int(stale_after)}s without heartbeat elsewhere)."
+        )
+
+    @staticmethod
+    def _lock_is_stale(holder: RunLock, now: float, stale_after: float) -> bool:
+        if now - holder.heartbeat_at > stale_after:
+            return True
+        return holder.host == socket.gethostname() and holder.pid != os.getpid() and not pid_alive(holder.pid)
+
+    def heartbeat(self, tenant: str, account_id: str, run_id: str) -> None:
+        with self.session() as s:
+            s.execute(update(RunLock).where(RunLock.tenant == tenant, RunLock.account_id == account_id,
+                                            RunLock.run_id == run_id).values(heartbeat_at=time.time()))
+
+    def release_lock(self, tenant: str, account_id: str, run_id: str) -> None:
+        with self.session() as s:
+            s.execute(delete(RunLock).where(RunLock.tenant == tenant, RunLock.account_id == account_id,
+                                            RunLock.run_id == run_id))
+
+    # Reading across accounts (the audit command needs no FreshBooks call) ----------------------------
+
+    def trail(self, tenant: str, *, account_id: str | None = None, source_key: str | None = None,
+              freshbooks_id: str | None = None, stream: str | None = None,
+              include_children: bool = False) -> list[AuditEntry]:
+        """Audit entries; with `include_children`, also those of `source_key:...` (payment applications)."""
+        query = select(AuditEntry).where(AuditEntry.tenant == tenant)
+        if account_id:
+            query = query.where(AuditEntry.account_id == account_id)
+        if source_key and include_children:
+            query = query.where(or_(AuditEntry.source_key == source_key,
+                                    AuditEntry.source_key.startswith(f"{source_key}:", autoescape=True)))
+        elif source_key:
+            query = query.where(AuditEntry.source_key == source_key)
+        if freshbooks_id:
+            query = query.where(AuditEntry.freshbooks_id == str(freshbooks_id))
+        if stream:
+            query = query.where(AuditEntry.stream == stream)
+        with self.session() as s:
+            return list(s.scalars(query.order_by(AuditEntry.id)))
+
+    def reviews(self, tenant: str, *, account_id: str | None = None,
+                include_resolved: bool = False) -> list[ReviewItem]:
+        query = select(ReviewItem).where(ReviewItem.tenant == tenant)
+        if account_id:
+            query = query.where(ReviewItem.account_id == account_id)
+        if not include_resolved:
+            query = query.where(ReviewItem.resolved_at.is_(None))
+        with self.session() as s:
+            return list(s.scalars(query.order_by(ReviewItem.id)))
+
+    def release_review(self, tenant: str, source_key: str, *, account_id: str | None = None,
+                       stream: str | None = None) -> list[ReviewItem]:
+        """Mark open review items of `source_key` released; returns them."""
+        query = select(ReviewItem).where(ReviewItem.tenant == tenant, ReviewItem.source_key == source_key,
+                                         ReviewItem.resolved_at.is_(None))
+        if account_id:
+            query = query.where(ReviewItem.account_id == account_id)
+        if stream:
+            query = query.where(ReviewItem.stream == stream)
+        with self.session() as s:
+            items = list(s.scalars(query))
+            for item in items:
+                item.released = True
+                item.released_at = utcnow()
+        return items
+
+    def dead_letters(self, tenant: str, *, account_id: str | None = None,
+                     include_resolved: bool = False) -> list[DeadLetter]:
+        query = select(DeadLetter).where(DeadLetter.tenant == tenant)
+        if account_id:
+            query = query.where(DeadLetter.account_id == account_id)
+        if not include_resolved:
+            query = query.where(DeadLetter.resolved_at.is_(None))
+        with self.session() as s:
+            return list(s.scalars(query.order_by(DeadLetter.id)))
+
+    def parked(self, tenant: str, *, account_id: str | None = None) -> list[ParkedRecord]:
+        query = select(ParkedRecord).where(ParkedRecord.tenant == tenant)
+        if account_id:
+            query = query.where(ParkedRecord.account_id == account_id)
+        with self.session() as s:
+            return list(s.scalars(query.order_by(ParkedRecord.id)))
+
+
+class AccountLedger:
+    """The ledger of one source tenant and one FreshBooks account: what the loader reads and writes."""
+
+    def __init__(self, ledger: Ledger, tenant: str, account_id: str) -> None:
+        self.ledger = ledger
+        self.tenant = tenant
+        self.account_id = account_id
+
+    def _scope(self, model: Any) -> list[Any]:
+        return [model.tenant == self.tenant, model.account_id == self.account_id]
+
+    # Id map --------------------------------------------------------------------------------------------
+
+    def mapping(self, stream: str, source_key: str) -> IdMapEntry | None:
+        with self.ledger.session() as s:
+            return s.scalars(select(IdMapEntry).where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
+                                                      IdMapEntry.source_key == source_key)).first()
+
+    def key_for_id(self, stream: str, freshbooks_id: str) -> str | None:
+        """The source key already mapped to this FreshBooks object, if any."""
+        with self.ledger.session() as s:
+            return s.scalars(select(IdMapEntry.source_key).where(
+                *self._scope(IdMapEntry), IdMapEntry.stream == stream,
+                IdMapEntry.freshbooks_id == str(freshbooks_id), IdMapEntry.state == "active")).first()
+
+    def children(self, stream: str, parent_key: str) -> list[IdMapEntry]:
+        with self.ledger.session() as s:
+            return list(s.scalars(select(IdMapEntry).where(
+                *self._scope(IdMapEntry), IdMapEntry.stream == stream, IdMapEntry.parent_key == parent_key,
+                IdMapEntry.state == "active").order_by(IdMapEntry.id)))
+
+    def save_mapping(self, stream: str, source_key: str, freshbooks_id: str | None, payload_hash: str | None, *,
+                     origin: str, state: str = "active", parent_key: str | None = None) -> None:
+        with self.ledger.session() as s:
+            entry = s.scalars(select(IdMapEntry).where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
+                                                       IdMapEntry.source_key == source_key)).first()
+            if entry is None:
+                entry = IdMapEntry(tenant=self.tenant, account_id=self.account_id, stream=stream,
+                                   source_key=source_key)
+                s.add(entry)
+            entry.freshbooks_id = None if freshbooks_id is None else str(freshbooks_id)
+            entry.payload_hash = payload_hash
+            entry.origin = origin
+            entry.state = state
+            entry.parent_key = parent_key
+            entry.updated_at = utcnow()
+
+    def drop_mapping(self, stream: str, source_key: str) -> None:
+        with self.ledger.session() as s:
+            s.execute(delete(IdMapEntry).where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
+                                               IdMapEntry.source_key == source_key))
+
+    # Audit -----------------------------------------------------------------------------------------------
+
+    def audit(self, run_id: str, stream: str, source_key: str, action: str, *, freshbooks_id: str | None = None,
+              http_status: int | None = None, error: str | None = None, detail: str | None = None) -> None:
+        with self.ledger.session() as s:
+            s.add(AuditEntry(at=utcnow(), run_id=run_id, tenant=self.tenant, account_id=self.account_id,
+                             stream=stream, source_key=source_key, action=action,
+                             freshbooks_id=None if freshbooks_id is None else str(freshbooks_id),
+                             http_status=http_status, error=error, detail=detail))
+
+    # Pending places: parked, review, dead letters -------------------------------------------------------
+
+    def pending(self, stream: str, source_key: str) -> str | None:
+        """Why a record is not in FreshBooks yet: "parked", "in review", "dead-lettered", or None."""
+        with self.ledger.session() as s:
+            for model, label in ((ParkedRecord, "parked"), (ReviewItem, "in review"), (DeadLetter, "dead-lettered")):
+                query = select(model.id).where(*self._scope(model), model.stream == stream,
+                                               model.source_key == source_key)
+                if model is not ParkedRecord:
+                    query = query.where(model.resolved_at.is_(None))
+                if s.scalars(query).first() is not None:
+                    return label
+        return None
+
+    def park(self, stream: str, source_key: str, record: dict[str, Any], waiting_stream: str, waiting_key: str,
+             reason: str) -> None:
+        with self.ledger.session() as s:
+            row = s.scalars(select(ParkedRecord).where(*self._scope(ParkedRecord), ParkedRecord.stream == stream,
+                                                       ParkedRecord.source_key == source_key)).first()
+            now = utcnow()
+            if row is None:
+                s.add(ParkedRecord(tenant=self.tenant, account_id=self.account_id, stream=stream,
+                                   source_key=source_key, record=record, waiting_stream=waiting_stream,
+                                   waiting_key=waiting_key, reason=reason, attempts=1, created_at=now,
+                                   updated_at=now))
+                return
+            row.record = record
+            row.waiting_stream = waiting_stream
+            row.waiting_key = waiting_key
+            row.reason = reason
+            row.attempts += 1
+            row.updated_at = now
+
+    def unpark(self, stream: str, source_key: str) -> None:
+        with self.ledger.session() as s:
+            s.execute(delete(ParkedRecord).where(*self._scope(ParkedRecord), ParkedRecord.stream == stream,
+                                                 ParkedRecord.source_key == source_key))
+
+    def parked_records(self) -> list[ParkedRecord]:
+        with self.ledger.session() as s:
+            return list(s.scalars(select(ParkedRecord).where(*self._scope(ParkedRecord)).order_by(ParkedRecord.id)))
+
+    def dead_letter(self, stream: str, source_key: str, record: dict[str, Any], *, error: str, run_id: str,
+                    errno: int | None = None, field: str | None = None, http_status: int | None = None) -> None:
+        with self.ledger.session() as s:
+            row = s.scalars(select(DeadLetter).where(*self._scope(DeadLetter), DeadLetter.stream == stream,
+                                                     DeadLetter.source_key == source_key)).first()
+            now = utcnow()
+            if row is None:
+                row = DeadLetter(tenant=self.tenant, account_id=self.account_id, stream=stream,
+                                 source_key=source_key, attempts=0, created_at=now)
+                s.add(row)
+            row.record = record
+            row.error = error
+            row.errno = errno
+            row.field = field
+            row.http_status = http_status
+            row.run_id = run_id
+            row.attempts = (row.attempts or 0) + 1
+            row.updated_at = now
+            row.resolved_at = None
+            row.resolution = None
+
+    def resolve_dead_letter(self, stream: str, source_key: str, resolution: str) -> None:
+        with self.ledger.session() as s:
+            s.execute(update(DeadLetter).where(*self._scope(DeadLetter), DeadLetter.stream == stream,
+                                               DeadLetter.source_key == source_key, DeadLetter.resolved_at.is_(None))
+                      .values(resolved_at=utcnow(), resolution=resolution))
+
+    def open_dead_letters(self, stream: str | None = None, source_key: str | None = None) -> list[DeadLetter]:
+        query = select(DeadLetter).where(*self._scope(DeadLetter), DeadLetter.resolved_at.is_(None))
+        if stream:
+            query = query.where(DeadLetter.stream == stream)
+        if source_key:
+            query = query.where(DeadLetter.source_key == source_key)
+        with self.ledger.session() as s:
+            return list(s.scalars(query.order_by(DeadLetter.id)))
+
+    def hold_for_review(self, stream: str, source_key: str, record: dict[str, Any], reason: str, run_id: str, *,
+                        honour_release: bool = True) -> bool:
+        """Queue the record for review; True if a person already released it with this same reason."""
+        with self.ledger.session() as s:
+            row = s.scalars(select(ReviewItem).where(*self._scope(ReviewItem), ReviewItem.stream == stream,
+                                                     ReviewItem.source_key == source_key)).first()
+            if (honour_release and row is not None and row.resolved_at is None and row.released
+                    and row.reason == reason):
+                row.record = record
+                return True
+            if row is None:
+                row = ReviewItem(tenant=self.tenant, account_id=self.account_id, stream=stream,
+                                 source_key=source_key)
+                s.add(row)
+            if row.resolved_at is not None or row.reason != reason or not honour_release:
+                row.released = False
+                row.released_at = None
+            row.record = record
+            row.reason = reason
+            row.run_id = run_id
+            row.created_at = row.created_at or utcnow()
+            row.resolved_at = None
+            row.resolution = None
+            return False
+
+    def resolve_review(self, stream: str, source_key: str, resolution: str) -> None:
+        with self.ledger.session() as s:
+            s.execute(update(ReviewItem).where(*self._scope(ReviewItem), ReviewItem.stream == stream,
+                                               ReviewItem.source_key == source_key, ReviewItem.resolved_at.is_(None))
+                      .values(resolved_at=utcnow(), resolution=resolution))
+
+    def released_reviews(self, stream: str | None = None, source_key: str | None = None) -> list[ReviewItem]:
+        query = select(ReviewItem).where(*self._scope(ReviewItem), ReviewItem.resolved_at.is_(None),
+                                         ReviewItem.released.is_(True))
+        if stream:
+            query = query.where(ReviewItem.stream == stream)
+        if source_key:
+            query = query.where(ReviewItem.source_key == source_key)
+        with self.ledger.session() as s:
+            return list(s.scalars(query.order_by(ReviewItem.id)))
+
+
+class TokenStore:
+    """The encrypted token row of one (tenant, OAuth client); compare-and-swap on `version`."""
+
+    def __init__(self, ledger: Ledger, tenant: str, client_id: str) -> None:
+        self.ledger = ledger
+        self.tenant = tenant
+        self.client_id = client_id
+
+    def read(self) -> TokenRow | None:
+        with self.ledger.session() as s:
+            return s.get(TokenRow, (self.tenant, self.client_id))
+
+    def replace(self, ciphertext: str) -> int:
+        """Store freshly authorized tokens (whatever was there); returns the new version."""
+        with self.ledger.session() as s:
+            row = s.get(TokenRow, (self.tenant, self.client_id), with_for_update=True)
+            if row is None:
+                s.add(TokenRow(tenant=self.tenant, client_id=self.client_id, ciphertext=ciphertext, version=1,
+                               updated_at=utcnow()))
+                return 1
+            row.ciphertext = ciphertext
+            row.version += 1
+            row.refreshing_by = None
+            row.refreshing_since = None
+            row.updated_at = utcnow()
+            return row.version
+
+    def claim_refresh(self, version: int, owner: str, *, stale_after: float) -> bool:
+        """Claim the right to spend the refresh token of `version` (nobody else holds a live claim)."""
+        now = time.time()
+        with self.ledger.session() as s:
+            claimed = s.execute(
+                update(TokenRow)
+                .where(TokenRow.tenant == self.tenant, TokenRow.client_id == self.client_id,
+                       TokenRow.version == version,
+                       or_(TokenRow.refreshing_by.is_(None), TokenRow.refreshing_since < now - stale_after))
+                .values(refreshing_by=owner, refreshing_since=now)
+            ).rowcount
+        return claimed == 1
+
+    def complete_refresh(self, version: int, owner: str, ciphertext: str) -> int:
+        """Save the rotated tokens (committed before they are used); returns the new version."""
+        with self.ledger.session() as s:
+            done = s.execute(
+                update(TokenRow)
+                .where(TokenRow.tenant == self.tenant, TokenRow.client_id == self.client_id,
+                       TokenRow.version == version, TokenRow.refreshing_by == owner)
+                .values(ciphertext=ciphertext, version=version + 1, refreshing_by=None, refreshing_since=None,
+                        updated_at=utcnow())
+            ).rowcount
+        if done == 1:
+            return version + 1
+        # Our claim was taken over as stale while we refreshed: the tokens we hold are still the only
+        # valid ones (the refresh token we spent is dead), so they must be saved regardless.
+        logger.warning("The token refresh claim was lost while refreshing; saving the new tokens anyway.")
+        return self.replace(ciphertext)
+
+    def abandon_refresh(self, owner: str) -> None:
+        with self.ledger.session() as s:
+            s.execute(update(TokenRow).where(TokenRow.tenant == self.tenant, TokenRow.client_id == self.client_id,
+                                             TokenRow.refreshing_by == owner)
+                      .values(refreshing_by=None, refreshing_since=None))

@@ -1,0 +1,187 @@
+"""The loader: gives every record an outcome, in arrival order, and records it in the ledger.
+
+For each record: held for review (`review_reason`), or upserted by its stream's sink; a missing reference
+parks it, a refusal from FreshBooks (or a malformed record) dead-letters it and the run goes on. A record
+has one pending place at most: landing it clears its parked row, dead letter and review item. Failures
+that are not the record's fault (FreshBooks down after retries, authorization lost) stop the run, so no
+STATE is emitted past a record without an outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from target_freshbooks.errors import RecordError, RecordRef, RejectedError, UnknownStreamError
+from target_freshbooks.http import FreshBooksClient
+from target_freshbooks.ledger.store import AccountLedger
+from target_freshbooks.sinks import SINKS
+from target_freshbooks.sinks.base import Outcome, Park, ResourceSink, Review
+from target_freshbooks.summary import RunSummary
+
+logger = logging.getLogger("target-freshbooks")
+
+HEARTBEAT_EVERY = 30.0
+
+
+def accepted_streams() -> str:
+    return ", ".join(sorted(SINKS))
+
+
+def check_stream(stream: str) -> None:
+    if stream not in SINKS:
+        raise UnknownStreamError(
+            f"Stream {stream!r} is not accepted by target-freshbooks. Accepted streams: {accepted_streams()}. "
+            "Rename the stream (e.g. with a stream map) or leave it out of the pipeline."
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() and "E" not in str(value) else str(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def normalize(record: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-plain copy (singer-sdk may have parsed dates and decimals)."""
+    return json.loads(json.dumps(record, default=_plain))
+
+
+class Loader:
+    """One run's record processing against one FreshBooks account (implements the sinks' `SinkContext`)."""
+
+    def __init__(self, ledger: AccountLedger, client: FreshBooksClient, account_id: str, run_id: str, *,
+                 dry_run: bool = False, heartbeat: Callable[[], None] | None = None) -> None:
+        self.ledger = ledger
+        self.client = client
+        self.account_id = account_id
+        self.run_id = run_id
+        self.dry_run = dry_run
+        self.cache: dict[str, Any] = {}
+        self.summary = RunSummary()
+        self._heartbeat = heartbeat
+        self._last_beat = time.monotonic()
+        self._sinks: dict[str, ResourceSink] = {}
+
+    # SinkContext -----------------------------------------------------------------------------------
+
+    def sink(self, stream: str) -> ResourceSink:
+        check_stream(stream)
+        if stream not in self._sinks:
+            self._sinks[stream] = SINKS[stream](self)
+        return self._sinks[stream]
+
+    def audit(self, ref: RecordRef, action: str, *, freshbooks_id: str | None = None, http_status: int | None = None,
+              error: str | None = None, detail: str | None = None) -> None:
+        self.ledger.audit(self.run_id, ref.stream, ref.source_key, action, freshbooks_id=freshbooks_id,
+                          http_status=http_status, error=error, detail=detail)
+        logger.debug("%s: %s %s %s", ref, action, freshbooks_id or "", detail or error or "")
+
+    def resolve(self, stream: str, source_key: str, *, needed_by: RecordRef,
+                lookup: Callable[[], str | None] | None = None) -> str:
+        """The FreshBooks id of a referenced record; Park if it is not (yet) in FreshBooks."""
+        mapping = self.ledger.mapping(stream, source_key)
+        if mapping is not None and mapping.freshbooks_id:
+            return mapping.freshbooks_id
+        pending = self.ledger.pending(stream, source_key)
+        if pending:
+            raise Park(stream, source_key, f"waiting on {stream} {source_key!r}, which is {pending}", pending=True)
+        if lookup is not None:
+            found = lookup()
+            if found:
+                return found
+        raise Park(stream, source_key, f"waiting on {stream} {source_key!r}: not in the ledger nor in FreshBooks")
+
+    def load_dependency(self, stream: str, record: dict[str, Any]) -> Outcome:
+        return self.load(stream, record)
+
+    # Records ----------------------------------------------------------------------------------------
+
+    def load(self, stream: str, record: dict[str, Any], *, released: bool = False) -> Outcome:
+        """Give one record its outcome (raises only for failures that must stop the run)."""
+        check_stream(stream)
+        record = normalize(record)
+        key = record.get("source_key")
+        ref = RecordRef(stream, key if isinstance(key, str) and key.strip() else "(no source_key)")
+        self._beat()
+        try:
+            if ref.source_key == "(no source_key)":
+                raise RecordError(ref, "has no source_key (a non-empty string naming the record's origin)")
+            outcome = self._load(stream, record, ref, released=released)
+        except Park as park:
+            self.ledger.park(stream, ref.source_key, record, park.waiting_stream, park.waiting_key, park.reason)
+            self.audit(ref, "park", detail=park.reason)
+            logger.info("%s parked: %s", ref, park.reason)
+            outcome = Outcome.PARKED
+        except RejectedError as exc:
+            outcome = self._dead_letter(stream, record, ref, str(exc), errno=exc.first.errno if exc.first else None,
+                                        field=exc.first.field if exc.first else None, http_status=exc.status)
+        except RecordError as exc:
+            outcome = self._dead_letter(stream, record, ref, str(exc))
+        self._settle(stream, ref.source_key, outcome)
+        self.summary.record(stream, ref.source_key, outcome)
+        return outcome
+
+    def _load(self, stream: str, record: dict[str, Any], ref: RecordRef, *, released: bool) -> Outcome:
+        reason = record.get("review_reason")
+        if reason and not released:
+            if not self.ledger.hold_for_review(stream, ref.source_key, record, str(reason), self.run_id):
+                return self._held(ref, str(reason))
+            released = True  # a person released it, with this same reason
+        try:
+            return self.sink(stream).upsert(record, ref, released=released)
+        except Review as review:
+            if not released and self.ledger.hold_for_review(stream, ref.source_key, record, review.reason,
+                                                            self.run_id):
+                return self._load(stream, record, ref, released=True)
+            if released:  # releasing did not help (e.g. a number conflict): back to the person
+                self.ledger.hold_for_review(stream, ref.source_key, record, review.reason, self.run_id,
+                                            honour_release=False)
+            return self._held(ref, review.reason)
+
+    def _held(self, ref: RecordRef, reason: str) -> Outcome:
+        self.audit(ref, "review", detail=reason)
+        logger.info("%s held for review: %s", ref, reason)
+        return Outcome.REVIEW
+
+    def _dead_letter(self, stream: str, record: dict[str, Any], ref: RecordRef, error: str, **fields: Any) -> Outcome:
+        self.ledger.dead_letter(stream, ref.source_key, record, error=error, run_id=self.run_id, **fields)
+        self.audit(ref, "dead_letter", http_status=fields.get("http_status"), error=error)
+        logger.error("Dead-lettered %s", error)
+        return Outcome.FAILED
+
+    def _settle(self, stream: str, source_key: str, outcome: Outcome) -> None:
+        pending = self.ledger.pending(stream, source_key)
+        if pending is None:
+            return
+        if outcome is not Outcome.PARKED:
+            self.ledger.unpark(stream, source_key)
+        if outcome is not Outcome.FAILED:
+            self.ledger.resolve_dead_letter(stream, source_key, resolution=outcome.value)
+        if outcome is not Outcome.REVIEW:
+            self.ledger.resolve_review(stream, source_key, resolution=outcome.value)
+
+    def retry_parked(self) -> None:
+        """Retry parked records in arrival order, pass after pass, while any of them lands."""
+        while True:
+            rows = self.ledger.parked_records()
+            if not rows:
+                return
+            landed = 0
+            for row in rows:
+                if self.load(row.stream, row.record) is not Outcome.PARKED:
+                    landed += 1
+            if not landed:
+                return
+
+    def _beat(self) -> None:
+        if self._heartbeat and time.monotonic() - self._last_beat > HEARTBEAT_EVERY:
+            self._heartbeat()
+            self._last_beat = time.monotonic()

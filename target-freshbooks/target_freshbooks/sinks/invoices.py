@@ -1,0 +1,124 @@
+"""`invoices` → FreshBooks invoices (`invoices/invoices`).
+
+Natural key: the invoice number (`search[invoice_number]`, exact match re-checked: the filter may match
+substrings), for the same client; the number used by another client's invoice sends the record to
+review. A created invoice is marked sent at once (a PUT of its own, never `action_email`), and an update
+keeps it sent, because FreshBooks leaves drafts out of accounts receivable.
+
+Lines may name the pricebook item they sell (`item_source_key`); the item must exist in FreshBooks: from
+the ledger, else found by the line's `item` SKU or name, else created from `item` (`on_missing_item:
+create`, the default) or the whole invoice held for review (`on_missing_item: review`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from target_freshbooks.errors import RecordError, RecordRef
+from target_freshbooks.sinks.base import (
+    Match,
+    Outcome,
+    Park,
+    Resource,
+    ResourceSink,
+    Review,
+    as_fb_id,
+    pick,
+    require,
+)
+
+HEADER_FIELDS = (
+    "create_date", "due_offset_days", "currency_code", "language", "po_number", "notes", "terms", "discount_value",
+    "discount_description", "street", "street2", "city", "province", "code", "country",
+)
+LINE_FIELDS = ("name", "description", "qty", "unit_cost", "taxName1", "taxAmount1", "taxName2", "taxAmount2")
+DRAFT_STATUS = 1
+LANDED = {Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.ADOPTED}
+
+
+def invoice_number(record: dict[str, Any], source_key: str) -> str:
+    """The record's number, else its source key: what lets the target find the invoice again."""
+    return str(record.get("invoice_number") or source_key)
+
+
+class InvoicesSink(ResourceSink):
+    stream = "invoices"
+    resource = Resource("invoices", "invoices", "invoice", "invoices")
+
+    def build_payload(self, record: dict[str, Any], ref: RecordRef, *, released: bool) -> dict[str, Any]:
+        require(record, ref, "client_source_key", "create_date")
+        lines = record.get("lines") or []
+        if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            raise RecordError(ref, "`lines` must be a list of objects")
+        customerid = self.client_id(record["client_source_key"], ref)
+        for index, line in enumerate(lines, start=1):
+            if line.get("item_source_key"):
+                self.ensure_item(index, line, ref, released=released)
+        payload = pick(record, HEADER_FIELDS)
+        payload["customerid"] = as_fb_id(customerid)
+        payload["invoice_number"] = invoice_number(record, ref.source_key)
+        payload["lines"] = [{"type": 0, **pick(line, LINE_FIELDS)} for line in lines]
+        return payload
+
+    def client_id(self, client_key: str, ref: RecordRef) -> str:
+        clients = self.ctx.sink("clients")
+        return self.ctx.resolve("clients", client_key, needed_by=ref,
+                                lookup=lambda: clients.adopt_by_marker(client_key, ref))  # type: ignore[attr-defined]
+
+    def ensure_item(self, index: int, line: dict[str, Any], ref: RecordRef, *, released: bool) -> str:
+        item_key = str(line["item_source_key"])
+        fallback = line.get("item") if isinstance(line.get("item"), dict) else None
+        items = self.ctx.sink("items")
+        try:
+            return self.ctx.resolve("items", item_key, needed_by=ref,
+                                    lookup=lambda: items.adopt_for_line(item_key, fallback or {}, ref))  # type: ignore[attr-defined]
+        except Park as park:
+            if park.pending or fallback is None:
+                raise
+        sku = fallback.get("sku") or item_key
+        on_missing = line.get("on_missing_item") or "create"
+        if on_missing not in ("create", "review"):
+            raise RecordError(ref, f"line {index}: on_missing_item must be 'create' or 'review', not {on_missing!r}")
+        if on_missing == "review" and not released:
+            raise Review(f"line {index} ({line.get('name') or fallback.get('name')!r}) sells item {item_key} "
+                         f"(SKU {sku}), which is neither in the ledger nor in FreshBooks; release this invoice to "
+                         "create the item from the line, or add the item to FreshBooks first")
+        outcome = self.ctx.load_dependency("items", {**fallback, "source_key": item_key})
+        if outcome not in LANDED:
+            raise Park("items", item_key, f"line {index}: item {item_key} (SKU {sku}) could not be created "
+                       f"({outcome})", pending=True)
+        return self.ctx.resolve("items", item_key, needed_by=ref)
+
+    def find_existing(self, record: dict[str, Any], payload: dict[str, Any] | None, ref: RecordRef) -> Match | None:
+        number = invoice_number(record, ref.source_key)
+        rows = [row for row in self.search([("search[invoice_number]", number)], ref)
+                if str(row.get("invoice_number") or "") == number]
+        if payload is not None:
+            customerid = str(payload["customerid"])
+        else:
+            mapping = self.ctx.ledger.mapping("clients", str(record.get("client_source_key") or ""))
+            customerid = mapping.freshbooks_id if mapping and mapping.freshbooks_id else None
+        mine = [row for row in rows if not self.claimed_by_other(row["id"], ref.source_key)
+                and (customerid is None or str(row.get("customerid")) == customerid)]
+        if mine:
+            row = min(mine, key=lambda r: int(r["id"]))
+            return Match(str(row["id"]), f"invoice number {number!r}", row)
+        if rows and payload is not None:
+            other = rows[0]
+            raise Review(f"invoice number {number!r} is already used in FreshBooks by invoice id {other.get('id')} "
+                         f"(client id {other.get('customerid')}), not this record's client (id {customerid}); "
+                         "renumber one of them, then release this record")
+        return None
+
+    def after_create(self, freshbooks_id: str, obj: dict[str, Any], ref: RecordRef) -> None:
+        self.mark_sent(freshbooks_id, ref)
+
+    def after_update(self, freshbooks_id: str, obj: dict[str, Any], ref: RecordRef) -> None:
+        status = obj.get("status")
+        if status == DRAFT_STATUS or str(obj.get("v3_status") or "").lower() == "draft":
+            self.mark_sent(freshbooks_id, ref)
+
+    def mark_sent(self, freshbooks_id: str, ref: RecordRef) -> None:
+        """Its own PUT: FreshBooks ignores every other field sent with an action."""
+        self.ctx.client.update(self.path(freshbooks_id), "invoice", {"action_mark_as_sent": True}, ref)
+        self.ctx.audit(ref, "mark_sent", freshbooks_id=freshbooks_id, http_status=200)
