@@ -250,5 +250,8 @@ class ServiceTitanStream(RESTStream[Any]):
     def _increment_stream_state(self, latest_record: dict[str, Any], *, context: Any = None) -> None:
         """State is a continuation token or bookmark written per page (see `checkpoint`), not per record."""
 
+    def _write_starting_replication_value(self, context: Any) -> None:
+        """No `starting_replication_value` either: `start_date` does not bound these streams' reads."""
+
     def get_replication_key_signpost(self, context: Any) -> None:
         return None
