@@ -1,0 +1,107 @@
+"""The mapper over the sandbox's seeded ServiceTitan company (seed 42, 300 invoices), in the tap's stream order.
+
+Expectations come from the ServiceTitan records themselves: every invoice's FreshBooks total equals its
+ServiceTitan total to the cent, every reference names a record the run produced (or a line's fallback
+item), every payment application is one of ServiceTitan's `appliedTo` entries.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from mapper_harness import freshbooks_invoice_total, run_mapper, stream_of
+
+TAP_ORDER = ["tax_zones", "payment_types", "gl_accounts", "customers", "locations", "materials", "services",
+             "equipment", "vendors", "invoices", "payments", "credit_memos", "inventory_bills"]
+
+
+@pytest.fixture(scope="module")
+def company(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    """Every ServiceTitan record of the seeded company by stream, customers with the tap's contact fields."""
+    data_module = pytest.importorskip("sandbox.servicetitan.data")
+    from sandbox.store import Store
+
+    copy = tmp_path_factory.mktemp("mapper-seeded") / "sandbox.db"
+    shutil.copyfile(seeded_template, copy)
+    store = Store(copy)
+    try:
+        records = {stream: list(data_module.iter_records(store, stream)) for stream in TAP_ORDER}
+        contacts = list(data_module.iter_records(store, "contacts"))
+    finally:
+        store.conn.close()
+    by_customer = defaultdict(list)
+    for contact in sorted(contacts, key=lambda c: c["id"]):
+        if contact["active"] and contact["value"]:
+            by_customer[contact["customerId"]].append(contact)
+    for customer in records["customers"]:
+        mine = by_customer[customer["id"]]
+        emails = [c["value"] for c in mine if c["type"] == "Email"]
+        phones = [c["value"] for c in mine if c["type"] in ("Phone", "MobilePhone")]
+        customer.update(email=emails[0] if emails else None, emails=emails, phone=phones[0] if phones else None)
+    return records
+
+
+@pytest.fixture(scope="module")
+def mapped(company):
+    messages = [message for stream in TAP_ORDER for message in stream_of(stream, *company[stream])]
+    return run_mapper(messages, business_timezone="America/New_York",
+                      invoice_sync_statuses=["Pending", "Posted", "Exported"])
+
+
+def test_every_invoice_totals_to_the_cent(company, mapped) -> None:
+    invoices = {r["source_key"]: r for r in mapped.records("invoices")}
+    assert len(invoices) == len(company["invoices"]) > 0
+    for source in company["invoices"]:
+        lines = invoices[f"servicetitan:invoice:{source['id']}"]["lines"]
+        assert freshbooks_invoice_total(lines) == Decimal(source["total"]), source["id"]
+
+
+def test_rounding_lines_only_take_cents(company, mapped) -> None:
+    adjustments = [Decimal(line["unit_cost"]["amount"]) for invoice in mapped.records("invoices")
+                   for line in invoice["lines"] if line["name"] == "Sales tax rounding adjustment"]
+    biggest_invoice = max(len(source["items"]) for source in company["invoices"])
+    assert all(abs(amount) <= Decimal("0.005") * (biggest_invoice + 1) for amount in adjustments)
+
+
+def test_references_name_records_of_the_run(company, mapped) -> None:
+    clients = {r["source_key"] for r in mapped.records("clients")}
+    items = {r["source_key"] for r in mapped.records("items")}
+    taxes = {r["name"] for r in mapped.records("taxes")}
+    assert len(clients) == len(company["customers"])
+    assert len(items) == sum(len(company[kind]) for kind in ("materials", "services", "equipment"))
+    for invoice in mapped.records("invoices"):
+        assert invoice["client_source_key"] in clients
+        assert invoice["review_reason"] is None
+        for line in invoice["lines"]:
+            if "item_source_key" in line:
+                assert line["item_source_key"] in items or line["item"]["name"], line
+            assert line["taxName1"] is None or line["taxName1"] in taxes
+
+
+def test_payments_apply_what_servicetitan_applied(company, mapped) -> None:
+    payments = {r["source_key"]: r for r in mapped.records("payments")}
+    invoices = {r["source_key"] for r in mapped.records("invoices")}
+    refunds = [p for p in company["payments"] if p["refundedPaymentId"]]
+    assert len(payments) == len(company["payments"]) - len(refunds)
+    for source in company["payments"]:
+        if source["refundedPaymentId"]:
+            continue
+        mapped_payment = payments[f"servicetitan:payment:{source['id']}"]
+        expected = defaultdict(Decimal)
+        for application in source["appliedTo"] or []:
+            expected[f"servicetitan:invoice:{application['appliedTo']}"] += Decimal(application["appliedAmount"])
+        got = {a["invoice_source_key"]: Decimal(a["amount"]["amount"]) for a in mapped_payment["applications"]}
+        assert got == {key: amount for key, amount in expected.items() if amount}
+        assert set(got) <= invoices
+        assert mapped_payment["type"] in {"Cash", "Check", "Credit Card", "ACH", "Other"}
+
+
+def test_taxes_cover_every_zone(company, mapped) -> None:
+    keys = {r["source_key"] for r in mapped.records("taxes")}
+    for zone in company["tax_zones"]:
+        separate = {f"servicetitan:taxzone:{zone['id']}:labor", f"servicetitan:taxzone:{zone['id']}:material"}
+        assert f"servicetitan:taxzone:{zone['id']}" in keys or separate <= keys
