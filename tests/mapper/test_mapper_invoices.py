@@ -154,3 +154,11 @@ def test_invoice_without_customer_goes_to_review() -> None:
     mapped = invoice(st_invoice(customer=None))
     assert mapped["client_source_key"] is None
     assert "customer.id" in mapped["review_reason"]
+
+
+def test_line_without_price_takes_its_total() -> None:
+    source = st_invoice(items=[st_line(1, quantity="3", price="10.00", total="10.00")])
+    source["items"][0]["price"] = None
+    line = invoice(source)["lines"][0]
+    assert (line["qty"], line["unit_cost"]["amount"]) == ("3", "3.3333")
+    assert freshbooks_invoice_total(invoice(source)["lines"]) == Decimal(source["total"])

@@ -199,17 +199,16 @@ def _quantity_and_price(invoice: SourceRecord, item: dict[str, Any], path: str) 
     total = invoice.parse_decimal(item.get("total"), f"{path}.total")
     if qty is None:
         qty = Decimal(1)
-    if price is None:
-        if total is None:
-            return qty, Decimal(0), ""
-        price = total / qty if qty else total
-    if total is None or round_cents(qty * price) == total:
+    if total is None:
+        return qty, price if price is not None else Decimal(0), ""
+    if price is not None and round_cents(qty * price) == total:
         return qty, price, ""
     if qty:
         derived = (total / qty).quantize(Decimal("0.0001"))
         if round_cents(qty * derived) == total:
             return qty, derived, ""
-    return Decimal(1), total, f"Quantity {decimal_text(qty)} at {decimal_text(price)}."
+    shown_price = f" at {decimal_text(price)}" if price is not None else ""
+    return Decimal(1), total, f"Quantity {decimal_text(qty)}{shown_price}."
 
 
 def _tax_plan(invoice: SourceRecord, zone_plans: Mapping[str, TaxPlan]) -> TaxPlan | None:

@@ -34,7 +34,7 @@ class SourceRecord:
         if value is None or value == "":
             raise MappingError(
                 f"stream '{self.stream}': a record has no 'id' (field 'id' is missing or null), so it cannot be "
-                f"given a source key; record starts {str(self.data)[:200]}"
+                f"given a source key; the record's fields: {', '.join(sorted(map(str, self.data)))[:300]}"
             )
         return value
 
