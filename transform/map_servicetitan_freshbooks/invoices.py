@@ -61,16 +61,7 @@ def map_invoice(invoice: SourceRecord, settings: MapperSettings, zone_plans: Map
     review: list[str] = []
     lines = _lines(invoice, settings, review)
     sales_tax = invoice.decimal("salesTax") or Decimal(0)
-    plan = _tax_plan(invoice, zone_plans) if sales_tax != 0 else None
-    for line in lines:
-        if plan is not None and line.taxable:
-            tax = plan.for_rate_class(line.rate_class)
-            if tax.percent != 0:
-                line.tax = tax
-    _set_line_taxes(lines)
-    if sales_tax != 0 and plan is None:
-        logger.warning("invoice %s: salesTax %s but no tax zone or salesTaxCode names the tax; "
-                       "the tax goes on the rounding line", invoice_id, sales_tax)
+    _apply_taxes(lines, _tax_plan(invoice, zone_plans) if sales_tax != 0 else None)
     output_lines = [line.fields for line in lines]
     adjustment = _rounding_line(lines, total, sales_tax, settings)
     if adjustment is not None:
@@ -222,11 +213,18 @@ def _tax_plan(invoice: SourceRecord, zone_plans: Mapping[str, TaxPlan]) -> TaxPl
     if plan is not None:
         logger.info("invoice %s: tax zone %s not among this run's tax zones; using its salesTaxCode",
                     invoice.data.get("id"), zone_id)
+    else:
+        logger.warning("invoice %s: salesTax %s but no tax zone or salesTaxCode names the tax; the tax goes on "
+                       "the rounding line", invoice.data.get("id"), invoice.data.get("salesTax"))
     return plan
 
 
-def _set_line_taxes(lines: list[_Line]) -> None:
+def _apply_taxes(lines: list[_Line], plan: TaxPlan | None) -> None:
+    """Put the zone's tax on each taxable line (none without a plan, i.e. when ServiceTitan charged no tax)."""
     for line in lines:
+        if plan is not None and line.taxable:
+            tax = plan.for_rate_class(line.rate_class)
+            line.tax = tax if tax.percent != 0 else None
         line.fields["taxName1"] = line.tax.name if line.tax else None
         line.fields["taxAmount1"] = decimal_text(line.tax.percent) if line.tax else None
         line.fields["taxName2"] = None
