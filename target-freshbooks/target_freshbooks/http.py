@@ -238,7 +238,7 @@ class FreshBooksClient:
             self.on_call(method, path, status)
 
     @staticmethod
-    def _log_retry(details: dict[str, Any]) -> None:
+    def _log_retry(details: Any) -> None:
         exc = details.get("exception")
         logger.warning("Retrying in %.1fs (try %d): %s", details.get("wait") or 0, details.get("tries") or 0, exc)
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, delete, event, or_, select, update
+from sqlalchemy import CursorResult, Engine, create_engine, delete, event, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,12 +110,12 @@ class Ledger:
             return self.acquire_lock(tenant, account_id, run_id, stale_after=stale_after)
         if self._lock_is_stale(holder, now, stale_after):
             with self.session() as s:
-                taken = s.execute(
+                taken = cast(CursorResult[Any], s.execute(
                     update(RunLock)
                     .where(RunLock.tenant == tenant, RunLock.account_id == account_id,
                            RunLock.run_id == holder.run_id)
                     .values(**me)
-                ).rowcount
+                )).rowcount
             if taken == 1:
                 logger.warning("Took over the run lock of tenant %r, account %s left by run %s (pid %s on %s), "
                                "whose process is gone.", tenant, account_id, holder.run_id, holder.pid, holder.host)
@@ -276,13 +276,17 @@ class AccountLedger:
     def pending(self, stream: str, source_key: str) -> str | None:
         """Why a record is not in FreshBooks yet: "parked", "in review", "dead-lettered", or None."""
         with self.ledger.session() as s:
-            for model, label in ((ParkedRecord, "parked"), (ReviewItem, "in review"), (DeadLetter, "dead-lettered")):
-                query = select(model.id).where(*self._scope(model), model.stream == stream,
-                                               model.source_key == source_key)
-                if model is not ParkedRecord:
-                    query = query.where(model.resolved_at.is_(None))
-                if s.scalars(query).first() is not None:
-                    return label
+            if s.scalars(select(ParkedRecord.id).where(*self._scope(ParkedRecord), ParkedRecord.stream == stream,
+                                                       ParkedRecord.source_key == source_key)).first():
+                return "parked"
+            if s.scalars(select(ReviewItem.id).where(*self._scope(ReviewItem), ReviewItem.stream == stream,
+                                                     ReviewItem.source_key == source_key,
+                                                     ReviewItem.resolved_at.is_(None))).first():
+                return "in review"
+            if s.scalars(select(DeadLetter.id).where(*self._scope(DeadLetter), DeadLetter.stream == stream,
+                                                     DeadLetter.source_key == source_key,
+                                                     DeadLetter.resolved_at.is_(None))).first():
+                return "dead-lettered"
         return None
 
     def park(self, stream: str, source_key: str, record: dict[str, Any], waiting_stream: str, waiting_key: str,
@@ -422,25 +426,25 @@ class TokenStore:
         """Claim the right to spend the refresh token of `version` (nobody else holds a live claim)."""
         now = time.time()
         with self.ledger.session() as s:
-            claimed = s.execute(
+            claimed = cast(CursorResult[Any], s.execute(
                 update(TokenRow)
                 .where(TokenRow.tenant == self.tenant, TokenRow.client_id == self.client_id,
                        TokenRow.version == version,
                        or_(TokenRow.refreshing_by.is_(None), TokenRow.refreshing_since < now - stale_after))
                 .values(refreshing_by=owner, refreshing_since=now)
-            ).rowcount
+            )).rowcount
         return claimed == 1
 
     def complete_refresh(self, version: int, owner: str, ciphertext: str) -> int:
         """Save the rotated tokens (committed before they are used); returns the new version."""
         with self.ledger.session() as s:
-            done = s.execute(
+            done = cast(CursorResult[Any], s.execute(
                 update(TokenRow)
                 .where(TokenRow.tenant == self.tenant, TokenRow.client_id == self.client_id,
                        TokenRow.version == version, TokenRow.refreshing_by == owner)
                 .values(ciphertext=ciphertext, version=version + 1, refreshing_by=None, refreshing_since=None,
                         updated_at=utcnow())
-            ).rowcount
+            )).rowcount
         if done == 1:
             return version + 1
         # Our claim was taken over as stale while we refreshed: the tokens we hold are still the only

@@ -93,6 +93,7 @@ class InvoicesSink(ResourceSink):
         number = invoice_number(record, ref.source_key)
         rows = [row for row in self.search([("search[invoice_number]", number)], ref)
                 if str(row.get("invoice_number") or "") == number]
+        customerid: str | None
         if payload is not None:
             customerid = str(payload["customerid"])
         else:
