@@ -230,12 +230,13 @@ def st_payment(payment_id: int = 55, applied: list[tuple[int, str]] | None = Non
 
 
 def freshbooks_invoice_total(lines: list[dict[str, Any]], rounding: str = "per_line") -> Decimal:
-    """What FreshBooks shows as the invoice total: each line's amount is qty x unit_cost to the cent, its tax
-    that amount times each tax percent; taxes rounded half-up per line, or summed and rounded once."""
+    """What FreshBooks shows as the invoice total: it keeps each line's unit cost in cents; a line's amount is
+    qty x unit_cost to the cent, its tax that amount times each tax percent; taxes rounded half-up per line,
+    or summed and rounded once."""
     subtotal = Decimal(0)
     taxes = []
     for line in lines:
-        amount = cents(Decimal(line["qty"]) * Decimal(line["unit_cost"]["amount"]))
+        amount = cents(Decimal(line["qty"]) * cents(Decimal(line["unit_cost"]["amount"])))
         subtotal += amount
         for percent in (line.get("taxAmount1"), line.get("taxAmount2")):
             if percent:

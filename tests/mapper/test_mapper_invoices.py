@@ -114,7 +114,9 @@ def test_unknown_line_type_is_kept_and_sent_for_review() -> None:
 def test_line_whose_quantity_times_price_misses_its_total_still_totals(quantity, price, total) -> None:
     source = st_invoice(items=[st_line(1, quantity=quantity, price=price, total=total)])
     lines = invoice(source)["lines"]
-    amount = Decimal(lines[0]["qty"]) * Decimal(lines[0]["unit_cost"]["amount"])
+    unit_cost = Decimal(lines[0]["unit_cost"]["amount"])
+    assert unit_cost == unit_cost.quantize(Decimal("0.01"))  # FreshBooks keeps unit costs in cents
+    amount = Decimal(lines[0]["qty"]) * unit_cost
     assert amount.quantize(Decimal("0.01")) == Decimal(total)  # the line itself carries ServiceTitan's total
     assert freshbooks_invoice_total(lines) == Decimal(source["total"])
 
@@ -160,5 +162,7 @@ def test_line_without_price_takes_its_total() -> None:
     source = st_invoice(items=[st_line(1, quantity="3", price="10.00", total="10.00")])
     source["items"][0]["price"] = None
     line = invoice(source)["lines"][0]
-    assert (line["qty"], line["unit_cost"]["amount"]) == ("3", "3.3333")
+    # 3 x 3.33 is 9.99, not 10.00: FreshBooks keeps unit costs in cents, so the line is 1 x 10.00, noted.
+    assert (line["qty"], line["unit_cost"]["amount"]) == ("1", "10.00")
+    assert "Quantity 3." in line["description"]
     assert freshbooks_invoice_total(invoice(source)["lines"]) == Decimal(source["total"])

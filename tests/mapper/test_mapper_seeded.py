@@ -60,6 +60,21 @@ def test_every_invoice_totals_to_the_cent(company, mapped) -> None:
         assert freshbooks_invoice_total(lines) == Decimal(source["total"]), source["id"]
 
 
+@pytest.mark.parametrize(("setting", "simulator_rounding"), [("per_line", "line"), ("per_invoice", "invoice")])
+def test_the_freshbooks_simulator_computes_servicetitans_totals(company, setting, simulator_rounding) -> None:
+    """The FreshBooks simulator's own line arithmetic, on the mapped lines, gives ServiceTitan's totals."""
+    lines_module = pytest.importorskip("sandbox.freshbooks.lines")
+    messages = [message for stream in TAP_ORDER for message in stream_of(stream, *company[stream])]
+    out = run_mapper(messages, business_timezone="America/New_York", freshbooks_tax_rounding=setting)
+    totals = {f"servicetitan:invoice:{source['id']}": Decimal(source["total"]) for source in company["invoices"]}
+    mapped = out.records("invoices")
+    assert mapped
+    for invoice in mapped:
+        lines = lines_module.normalize_lines(invoice["lines"], "invoice", "USD")
+        computed = lines_module.compute(lines, "0", simulator_rounding)
+        assert computed.total == totals[invoice["source_key"]], invoice["source_key"]
+
+
 def test_rounding_lines_only_take_cents(company, mapped) -> None:
     adjustments = [Decimal(line["unit_cost"]["amount"]) for invoice in mapped.records("invoices")
                    for line in invoice["lines"] if line["name"] == "Sales tax rounding adjustment"]

@@ -19,8 +19,11 @@ from mapper_harness import (
     stream_of,
     zone_rate,
 )
+from sandbox.freshbooks import lines as simulator
 
 INVOICES = 400
+SIMULATOR = {"per_line": "line", "per_invoice": "invoice"}
+"""The FreshBooks simulator's name for each `freshbooks_tax_rounding` mode."""
 ROUNDING_LINE = "Sales tax rounding adjustment"
 QUANTITIES = ["1", "1", "1", "2", "3", "0.5", "1.25", "2.75", "10", "0.333", "12"]
 TYPES = ["Service", "Material", "Equipment", "PriceModifier", "Unspecified"]
@@ -84,7 +87,12 @@ def test_freshbooks_total_equals_servicetitan_total_to_the_cent(rounding: str) -
     for source, zone, exempt, overridden in generated:
         lines = mapped[f"servicetitan:invoice:{source['id']}"]["lines"]
         assert freshbooks_invoice_total(lines, rounding) == Decimal(source["total"]), source["id"]
+        simulated = simulator.compute(simulator.normalize_lines(lines, "invoice", "USD"), "0", SIMULATOR[rounding])
+        assert simulated.total == Decimal(source["total"]), source["id"]  # the FreshBooks simulator agrees
 
+        for line in lines:  # FreshBooks keeps a line's unit cost in cents
+            unit_cost = Decimal(line["unit_cost"]["amount"])
+            assert unit_cost == unit_cost.quantize(Decimal("0.01")), source["id"]
         rounding_lines = [line for line in lines if line["name"] == ROUNDING_LINE]
         assert len(rounding_lines) <= 1 and (not rounding_lines or lines[-1] is rounding_lines[0])
         for line in rounding_lines:

@@ -1,6 +1,7 @@
 """How FreshBooks computes an invoice's total from its lines, so the mapper can match ServiceTitan's total.
 
-A line's amount is `qty x unit_cost` rounded half-up to the cent; its tax is `amount x percent / 100`.
+A line's unit cost is kept in cents; its amount is `qty x unit_cost` rounded half-up to the cent; its tax
+is `amount x percent / 100`.
 With `per_line` rounding each line's tax is rounded half-up to the cent; with `per_invoice` the unrounded
 taxes of all lines are summed and rounded once. Half-up means ties go away from zero (Python's
 ROUND_HALF_UP), for negative (discount) lines too. This is the rule the FreshBooks simulator documents
@@ -32,7 +33,7 @@ def round_cents(value: Decimal) -> Decimal:
 
 
 def line_amount(line: PricedLine) -> Decimal:
-    return round_cents(line.qty * line.unit_cost)
+    return round_cents(line.qty * round_cents(line.unit_cost))
 
 
 def _unrounded_tax(line: PricedLine) -> Decimal:

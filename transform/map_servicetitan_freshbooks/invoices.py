@@ -179,11 +179,12 @@ def _line(invoice: SourceRecord, item: dict[str, Any], path: str, settings: Mapp
 
 
 def _quantity_and_price(invoice: SourceRecord, item: dict[str, Any], path: str) -> tuple[Decimal, Decimal, str]:
-    """Quantity and unit price whose FreshBooks amount equals ServiceTitan's line `total`.
+    """Quantity and a whole-cent unit price whose FreshBooks amount equals ServiceTitan's line `total`.
 
-    Normally that is ServiceTitan's own quantity and price. When `quantity x price` does not round to the
-    line total, the unit price is re-derived from the total (to four places); failing that the line is
-    one unit of the total, with the original quantity and price in a note.
+    FreshBooks keeps a line's unit cost in cents. Normally the line is ServiceTitan's own quantity and price.
+    When the price has fractions of a cent, or `quantity x price` does not round to the line total, the unit
+    price is re-derived from the total; failing that the line is one unit of the total, with the original
+    quantity and price in a note.
     """
     qty = invoice.parse_decimal(item.get("quantity"), f"{path}.quantity")
     price = invoice.parse_decimal(item.get("price"), f"{path}.price")
@@ -191,11 +192,11 @@ def _quantity_and_price(invoice: SourceRecord, item: dict[str, Any], path: str) 
     if qty is None:
         qty = Decimal(1)
     if total is None:
-        return qty, price if price is not None else Decimal(0), ""
-    if price is not None and round_cents(qty * price) == total:
+        total = round_cents(qty * price) if price is not None else Decimal(0)
+    if price is not None and price == round_cents(price) and round_cents(qty * price) == total:
         return qty, price, ""
     if qty:
-        derived = (total / qty).quantize(Decimal("0.0001"))
+        derived = round_cents(total / qty)
         if round_cents(qty * derived) == total:
             return qty, derived, ""
     shown_price = f" at {decimal_text(price)}" if price is not None else ""
