@@ -44,6 +44,7 @@ class TokenSet:
     refresh_token: str = field(repr=False)
     expires_at: float
     scope: str | None = None
+    lifetime: float = 43200.0
 
     @classmethod
     def from_response(cls, body: Mapping[str, Any], now: float) -> TokenSet:
@@ -52,10 +53,12 @@ class TokenSet:
             raise AuthError(f"FreshBooks' token answer lacks {', '.join(missing)}.")
         created = float(body.get("created_at") or now)
         return cls(access_token=str(body["access_token"]), refresh_token=str(body["refresh_token"]),
-                   expires_at=created + float(body["expires_in"]), scope=body.get("scope"))
+                   expires_at=created + float(body["expires_in"]), scope=body.get("scope"),
+                   lifetime=float(body["expires_in"]))
 
     def expiring(self, now: float, margin: float = REFRESH_MARGIN) -> bool:
-        return now >= self.expires_at - margin
+        """Close to expiry: within `margin` seconds (a quarter of the lifetime for short-lived tokens)."""
+        return now >= self.expires_at - min(margin, self.lifetime / 4)
 
 
 class TokenCipher:
@@ -76,7 +79,7 @@ class TokenCipher:
 
     def encrypt(self, tokens: TokenSet) -> str:
         plain = json.dumps({"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
-                            "expires_at": tokens.expires_at, "scope": tokens.scope})
+                            "expires_at": tokens.expires_at, "scope": tokens.scope, "lifetime": tokens.lifetime})
         return self.fernet.encrypt(plain.encode()).decode()
 
     def decrypt(self, ciphertext: str) -> TokenSet:
@@ -88,7 +91,8 @@ class TokenCipher:
                 "they were stored with, or run `target-freshbooks authorize` again to store new ones."
             ) from exc
         return TokenSet(access_token=data["access_token"], refresh_token=data["refresh_token"],
-                        expires_at=float(data["expires_at"]), scope=data.get("scope"))
+                        expires_at=float(data["expires_at"]), scope=data.get("scope"),
+                        lifetime=float(data.get("lifetime") or 43200.0))
 
 
 class OAuthClient:

@@ -14,10 +14,10 @@ from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 from sandbox.freshbooks.testing import FreshBooksApi, SideDoor, authorize
 from sandbox.testing import RunningSandbox
-
-from sandbox import credentials
 from target_freshbooks.commands import register
 from target_freshbooks.target import TargetFreshBooks
+
+from sandbox import credentials
 
 TOKEN_KEY = Fernet.generate_key().decode()
 WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
