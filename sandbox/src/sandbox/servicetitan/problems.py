@@ -1,4 +1,5 @@
-"""ServiceTitan's error bodies: RFC 7807 problem details (`ApiErrorResponse`) and OAuth errors."""
+"""ServiceTitan's error bodies: RFC 7807 problem details (`ApiErrorResponse`, served as application/json as
+the specs declare) and OAuth errors."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from starlette.responses import Response
 from sandbox.faults import servicetitan_error
 
 JSON = "application/json"
-PROBLEM_JSON = "application/problem+json"
 
 
 class BadRequest(Exception):
@@ -31,7 +31,7 @@ def problem(status: int, title: str, *, errors: dict[str, list[str]] | None = No
     body = servicetitan_error(status, title)
     if errors:
         body["errors"] = errors
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
 
 
 def bad_request(exc: BadRequest) -> Response:

@@ -1,0 +1,74 @@
+"""Helpers for the ServiceTitan simulator's tests: an authenticated client and the official schemas."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import requests
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from sandbox import credentials
+
+SPEC_DIR = Path(os.environ.get("SERVICETITAN_OPENAPI_DIR", Path(__file__).parent / "specs"))
+TENANT = credentials.ST_TENANT_ID
+
+
+def fetch_token(base_url: str, client_id: str = credentials.ST_CLIENT_ID,
+                client_secret: str = credentials.ST_CLIENT_SECRET) -> requests.Response:
+    return requests.post(f"{base_url}/connect/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret})
+
+
+class StClient:
+    """Calls the simulator as a well-behaved client does: Bearer token plus app key."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.token = fetch_token(base_url).json()["access_token"]
+        self.session.headers.update({"Authorization": f"Bearer {self.token}", "ST-App-Key": credentials.ST_APP_KEY})
+
+    def url(self, module: str, path: str, tenant: int = TENANT) -> str:
+        return f"{self.base_url}/{module}/v2/tenant/{tenant}{path}"
+
+    def get(self, module: str, path: str, params: Any = None, **kwargs: Any) -> requests.Response:
+        return self.session.get(self.url(module, path), params=params, timeout=30, **kwargs)
+
+    def ok(self, module: str, path: str, params: Any = None) -> Any:
+        answer = self.get(module, path, params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def export_all(self, module: str, path: str, **params: Any) -> tuple[list[dict[str, Any]], list[str], int]:
+        """Read an export feed to its end: (records, tokens returned, calls made)."""
+        records: list[dict[str, Any]] = []
+        tokens: list[str] = []
+        position = params.pop("from", None)
+        for calls in range(1, 10_000):
+            query = dict(params)
+            if position is not None:
+                query["from"] = position
+            body = self.ok(module, path, query)
+            records.extend(body["data"])
+            tokens.append(body["continueFrom"])
+            position = body["continueFrom"]
+            if not body["hasMore"]:
+                return records, tokens, calls
+        raise AssertionError("the export never ended")
+
+
+@cache
+def openapi(module: str) -> OpenAPI:
+    """The official spec of a module, its server made to match any host (the schemas are untouched)."""
+    spec = json.loads((SPEC_DIR / f"{module}-v2.json").read_text())
+    spec["servers"] = [{"url": "http://{host}/" + f"{module}/v2", "variables": {"host": {"default": "localhost"}}}]
+    return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
+
+
+def validate(module: str, answer: requests.Response) -> None:
+    """Raise if the response does not match the operation's declared response schema."""
+    openapi(module).validate_response(RequestsOpenAPIRequest(answer.request), RequestsOpenAPIResponse(answer))
