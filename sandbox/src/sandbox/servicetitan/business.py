@@ -82,6 +82,13 @@ class Customer:
     balance: Decimal = ZERO
     last_change: datetime | None = None
     emails: list[str] = field(default_factory=list)
+    merged_to: int | None = None
+    """Set on a duplicate merged into another customer: it is then inactive."""
+    merged_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.merged_to is None
 
     @property
     def ref(self) -> dict[str, Any]:
@@ -100,6 +107,8 @@ class CustomerTraits:
     email_changed: bool = False
     shared_name_with: Customer | None = None
     shared_email: str | None = None
+    merge_into: Customer | None = None
+    """A duplicate of this customer, merged into it (and so deactivated) some days after creation."""
 
 
 @dataclass
@@ -290,6 +299,8 @@ class Business:
         addr = self._address(city)
         first, last = rng.choice(company.FIRST_NAMES), rng.choice(company.LAST_NAMES)
         commercial = traits.kind in ("commercial", "exempt")
+        if traits.merge_into is not None:
+            traits.shared_name_with = traits.merge_into
         if traits.shared_name_with is not None:
             name = traits.shared_name_with.name
         elif traits.kind == "exempt":
@@ -311,12 +322,18 @@ class Business:
         customer = Customer(customer_id, name, commercial, traits.kind == "exempt", addr, created, places,
                             "Net 30" if commercial else "Due Upon Receipt")
         created_s = api_time(created)
+        closed_s = None
+        if traits.merge_into is not None:
+            customer.merged_to = traits.merge_into.id
+            customer.merged_at = min(created + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 5)),
+                                     self.as_of - timedelta(minutes=5))
+            closed_s = api_time(customer.merged_at)
         for place in places:
             self.writer.add("locations", records.location(
                 id=place.id, customer_id=customer_id, name=place.name, addr=place.addr,
                 tax_zone_id=self.zones[place.zone_key]["id"], tax_exempt=customer.exempt,
-                created_on=created_s, modified_on=created_s))
-        self._contacts(customer, first, last, traits, created_s)
+                created_on=created_s, modified_on=closed_s or created_s, active=closed_s is None))
+        self._contacts(customer, first, last, traits, created_s, closed_s)
         self.customers.append(customer)
         return customer
 
@@ -326,14 +343,17 @@ class Business:
         unit = f"Apt {rng.randint(1, 12)}{rng.choice('ABCD')}" if rng.random() < 0.15 else None
         return records.address(street, unit, city.name, city.state, f"{city.zip_prefix}{rng.randint(1, 99):02d}")
 
-    def _contacts(self, customer: Customer, first: str, last: str, traits: CustomerTraits, created_s: str) -> None:
+    def _contacts(self, customer: Customer, first: str, last: str, traits: CustomerTraits, created_s: str,
+                  closed_s: str | None = None) -> None:
+        """Phones, emails; a merged duplicate's contacts are deactivated when it is merged."""
         rng = self.rng
         area = {"NY": "718", "CT": "203", "NJ": "201"}[customer.addr["state"]]
         if rng.random() < 0.92:
             kind = "MobilePhone" if rng.random() < 0.6 else "Phone"
-            self._contact(customer, kind, f"{area}555{rng.randint(1000, 9999)}", None, created_s, created_s)
+            self._contact(customer, kind, f"{area}555{rng.randint(1000, 9999)}", None, created_s, created_s, closed_s)
         if rng.random() < 0.12:
-            self._contact(customer, "Phone", f"{area}555{rng.randint(1000, 9999)}", "Office", created_s, created_s)
+            office = f"{area}555{rng.randint(1000, 9999)}"
+            self._contact(customer, "Phone", office, "Office", created_s, created_s, closed_s)
         if traits.no_email:
             return
         email = traits.shared_email or self.make_email(customer, first, last)
@@ -342,11 +362,12 @@ class Business:
             changed = customer.created + timedelta(days=rng.randint(1, 300))
             if changed < self.as_of:
                 modified_s = api_time(changed)
-        self._contact(customer, "Email", email, "Billing" if customer.commercial else None, created_s, modified_s)
+        memo = "Billing" if customer.commercial else None
+        self._contact(customer, "Email", email, memo, created_s, modified_s, closed_s)
         customer.emails.append(email)
         if traits.two_emails:
             second = self.make_email(customer, first, last, second=True)
-            self._contact(customer, "Email", second, "Secondary", created_s, created_s)
+            self._contact(customer, "Email", second, "Secondary", created_s, created_s, closed_s)
             customer.emails.append(second)
 
     def make_email(self, customer: Customer, first: str, last: str, *, second: bool = False) -> str:
@@ -361,17 +382,22 @@ class Business:
         return f"{local}@{domain}"
 
     def _contact(self, customer: Customer, kind: str, value: str, memo: str | None, created_s: str,
-                 modified_s: str) -> None:
+                 modified_s: str, closed_s: str | None) -> None:
         self.writer.add("contacts", records.contact(id=self.ids(), customer_id=customer.id, type=kind, value=value,
-                                                    memo=memo, created_on=created_s, modified_on=modified_s))
+                                                    memo=memo, created_on=created_s,
+                                                    modified_on=max(modified_s, closed_s) if closed_s else modified_s,
+                                                    active=closed_s is None))
 
     def customer_doc(self, customer: Customer) -> dict[str, Any]:
-        modified = max(customer.created, customer.last_change or customer.created)
-        return records.customer(
+        modified = max(customer.created, customer.last_change or customer.created,
+                       customer.merged_at or customer.created)
+        doc = records.customer(
             id=customer.id, name=customer.name, type="Commercial" if customer.commercial else "Residential",
             addr=customer.addr, tax_exempt=customer.exempt, created_on=api_time(customer.created),
-            modified_on=api_time(modified), balance=customer.balance,
+            modified_on=api_time(modified), balance=customer.balance, active=customer.active,
             payment_term_id=9002 if customer.commercial else 9001)
+        doc["mergedToId"] = customer.merged_to
+        return doc
 
     # ----------------------------------------------------------------- invoices
 

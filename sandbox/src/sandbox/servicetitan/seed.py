@@ -40,6 +40,7 @@ CUSTOMER_SHARES = {
     "email_changed": (0.02, 1),
     "shared_name": (0.02, 2),
     "shared_email": (0.02, 2),
+    "merged": (0.01, 1),
 }
 # case: (share of invoices, minimum). Cases are exclusive; "normal" invoices take the rest.
 INVOICE_CASES = {
@@ -140,10 +141,10 @@ def make_plan(rng: random.Random, invoices: int, customers: int, as_of: datetime
     traits: list[dict[str, bool]] = [{} for _ in range(customers)]
     later = [i for i in range(customers) if i >= max(1, customers // 4)]
     taken: set[int] = set()
-    for trait in ("no_email", "shared_name", "shared_email", "two_emails", "email_changed"):
+    for trait in ("merged", "no_email", "shared_name", "shared_email", "two_emails", "email_changed"):
         share, minimum = CUSTOMER_SHARES[trait]
-        eligible = later if trait in ("shared_name", "shared_email") else list(range(customers))
-        if trait == "shared_name":
+        eligible = later if trait in ("shared_name", "shared_email", "merged") else list(range(customers))
+        if trait in ("shared_name", "merged"):
             eligible = [i for i in eligible if kinds[i] == "residential"]
         eligible = [i for i in eligible if i not in taken]
         for index in rng.sample(eligible, k=min(len(eligible), quota(customers, share, minimum))):
@@ -265,9 +266,13 @@ class History:
             wanted = CustomerTraits(kind=kind, no_email=traits.get("no_email", False),
                                     two_emails=traits.get("two_emails", False),
                                     email_changed=traits.get("email_changed", False))
-            if traits.get("shared_name"):
-                earlier = [c for c in made if not c.commercial]
-                wanted.shared_name_with = self.rng.choice(earlier) if earlier else None
+            if traits.get("shared_name") or traits.get("merged"):
+                earlier = [c for c in made if not c.commercial and c.active]
+                chosen = self.rng.choice(earlier) if earlier else None
+                if traits.get("merged"):
+                    wanted.merge_into = chosen
+                else:
+                    wanted.shared_name_with = chosen
             if traits.get("shared_email"):
                 earlier = [c for c in made if c.emails]
                 wanted.shared_email = self.rng.choice(earlier).emails[0] if earlier else None
@@ -275,6 +280,8 @@ class History:
         return made
 
     def arrive(self, customer: Customer) -> None:
+        if not customer.active:
+            return
         self.available.append(customer)
         if customer.commercial:
             self.commercial.append(customer)
