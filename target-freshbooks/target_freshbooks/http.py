@@ -115,9 +115,12 @@ def _never_sent(exc: requests.RequestException) -> bool:
 class FreshBooksClient:
     """Calls to one FreshBooks API host. Paths are relative to `api_url`."""
 
+    transient_tries: int = TRANSIENT_TRIES
+    backoff_factor: float = 0.5
+    max_backoff: float = 8.0
+
     def __init__(self, api_url: str, tokens: TokenManager, *, timeout: float, dry_run: bool = False,
-                 session: requests.Session | None = None, transient_tries: int = TRANSIENT_TRIES,
-                 backoff_factor: float = 0.5, max_backoff: float = 8.0,
+                 session: requests.Session | None = None,
                  on_call: Callable[[str, str, int | None], None] | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.tokens = tokens
@@ -127,7 +130,8 @@ class FreshBooksClient:
         self.on_call = on_call
         self._fake_ids = itertools.count(1)
         retry_transient = backoff.on_exception(
-            backoff.expo, TransientError, max_tries=transient_tries, factor=backoff_factor, max_value=max_backoff,
+            backoff.expo, TransientError, max_tries=self.transient_tries, factor=self.backoff_factor,
+            max_value=self.max_backoff,
             on_backoff=self._log_retry, logger=None)
         retry_rate_limited = backoff.on_exception(
             backoff.runtime, RateLimitedError, value=lambda exc: exc.retry_after, max_tries=RATE_LIMIT_TRIES,

@@ -64,7 +64,7 @@ def catalog(data: dict[str, list[dict[str, Any]]] | None = None, state: dict[str
 
 
 def expected_total(invoice: dict[str, Any]) -> Decimal:
-    """What an invoice's lines add up to: each line's qty × unit cost and its percent taxes, in cents."""
+    """What an invoice's lines add up to: each line's qty times unit cost and its percent taxes, in cents."""
     total = Decimal("0")
     for line in invoice["lines"]:
         amount = (Decimal(line["qty"]) * Decimal(line["unit_cost"]["amount"])).quantize(CENT, ROUND_HALF_UP)

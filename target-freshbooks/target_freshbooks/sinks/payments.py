@@ -89,9 +89,12 @@ class PaymentsSink(ResourceSink):
         for app_key, payload in payloads.items():
             done[self.reconcile(app_key, payload, existing.get(app_key), ref)] += 1
         ledger.save_mapping(self.stream, key, None, digest, origin="created")
-        for outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED, Outcome.ADOPTED):
-            if done[outcome.value]:
-                return outcome
+        if done[Outcome.CREATED.value]:
+            return Outcome.CREATED
+        if done[Outcome.UPDATED.value] or done["deleted"]:
+            return Outcome.UPDATED
+        if done[Outcome.ADOPTED.value]:
+            return Outcome.ADOPTED
         return Outcome.UNCHANGED
 
     def application_payload(self, record: dict[str, Any], app: Application, ref: RecordRef) -> dict[str, Any]:
