@@ -11,6 +11,7 @@ from typing import Any
 import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
 from sandbox import credentials
 
 SPEC_DIR = Path(os.environ.get("SERVICETITAN_OPENAPI_DIR", Path(__file__).parent / "specs"))

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import orjson
 import requests
-from sandbox import credentials
 from sandbox.testing import RunningSandbox, running_sandbox
 from st_harness import TENANT, StClient, fetch_token
+
+from sandbox import credentials
 
 CUSTOMERS = f"/crm/v2/tenant/{TENANT}/customers"
 
