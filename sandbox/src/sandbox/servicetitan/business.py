@@ -614,8 +614,11 @@ class Business:
 
     # ----------------------------------------------------------------- inventory bills
 
-    def new_bill(self, when: datetime) -> None:
-        """A purchase bill from a supplier for stock (materials and equipment)."""
+    def new_bill(self, when: datetime, *, no_modified_on: bool = False) -> None:
+        """A purchase bill from a supplier for stock (materials and equipment).
+
+        `no_modified_on`: the bill carries `modifiedOn: null`, as the spec allows (older bills).
+        """
         rng = self.rng
         vendor = rng.choice([v for v in self.vendors if v["active"]])
         stock = [s for s in (*self.skus["materials"], *self.skus["equipment"]) if s.active and s.spec.cost > 0]
@@ -644,8 +647,8 @@ class Business:
         modified: datetime | None = when
         if rng.random() < 0.25:
             modified = min(self.as_of, when + timedelta(days=rng.randint(1, 20)))
-        if when < self.as_of - timedelta(days=365) and rng.random() < 0.05:
-            modified = None  # older bills may carry no modifiedOn at all (the spec allows null)
+        if no_modified_on:
+            modified = None
         bu = rng.choice(company.BUSINESS_UNITS)
         doc = records.inventory_bill(
             id=self.ids(), reference_number=f"{number}", vendor_number=f"INV-{rng.randint(100000, 999999)}",

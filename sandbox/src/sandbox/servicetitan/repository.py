@@ -8,7 +8,7 @@ after each change (invoice and customer balances follow their payments and credi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -100,9 +100,21 @@ class Repository:
         self.now = now
         db.ensure_schema(store)
 
-    @property
-    def stamp(self) -> str:
-        return api_time(self.now)
+    def stamp(self, kind: str) -> str:
+        """`modifiedOn` for a write now: the clock's time, or a microsecond after the kind's latest change.
+
+        The simulated clock stands still between `activity` runs; without this, a record changed at the
+        same instant as the tail of an export feed, but with a lower id, would sort before the tail
+        token and never be exported.
+        """
+        with self.store.lock:
+            row = self.store.conn.execute("SELECT max(modified_on) FROM st_record WHERE kind = ?", (kind,)).fetchone()
+        when = self.now
+        if row[0] is not None:
+            latest = parse_time(row[0])
+            if latest >= when:
+                when = latest + timedelta(microseconds=1)
+        return api_time(when)
 
     def get(self, kind: str, record_id: int) -> dict[str, Any] | None:
         with self.store.lock:
@@ -111,7 +123,7 @@ class Repository:
     def create(self, kind: str, doc: dict[str, Any], *, parent_id: int | None = None,
                active: bool | None = None) -> dict[str, Any]:
         """Store a new record; `createdOn`/`modifiedOn` default to now."""
-        doc.setdefault("createdOn", self.stamp)
+        doc.setdefault("createdOn", self.stamp(kind))
         doc.setdefault("modifiedOn", doc["createdOn"])
         with self.store.transaction() as conn:
             db.put_rows(conn, [to_row(kind, doc, parent_id, active)])
@@ -120,6 +132,7 @@ class Repository:
     def update(self, kind: str, record_id: int, changes: dict[str, Any], *, touch: bool = True,
                active: bool | None = None) -> dict[str, Any]:
         """Merge `changes` into a record; `modifiedOn` moves to now unless `touch` is false."""
+        stamp = self.stamp(kind) if touch else None
         with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT parent_id, active, doc FROM st_record WHERE kind = ? AND id = ?", (kind, record_id)
@@ -128,8 +141,8 @@ class Repository:
                 raise KeyError(f"no {kind} record {record_id}")
             doc = db.loads(row["doc"])
             doc.update(changes)
-            if touch:
-                doc["modifiedOn"] = self.stamp
+            if stamp is not None:
+                doc["modifiedOn"] = stamp
             if active is None:
                 active = bool(doc["active"]) if "active" in doc else bool(row["active"])
             db.put_rows(conn, [to_row(kind, doc, row["parent_id"], active)])

@@ -113,6 +113,7 @@ class Plan:
     flags: dict[int, set[str]]
     companions: dict[int, int]
     bill_times: list[datetime]
+    bills_without_modified: set[int]
     cutoff: date
     extra_invoices: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -191,7 +192,10 @@ def make_plan(rng: random.Random, invoices: int, customers: int, as_of: datetime
         for index in rng.sample(eligible, k=min(len(eligible), quota(invoices, share, minimum))):
             flags.setdefault(index, set()).add(flag)
     bill_times = spread(rng, max(3, invoices // 8), days, weights, as_of)
-    return Plan(customer_times, traits, kinds, event_times, cases, flags, companions, bill_times, cutoff, extra)
+    old_bills = [i for i, t in enumerate(bill_times) if t < as_of - timedelta(days=365)] or [0]
+    bills_without_modified = set(rng.sample(old_bills, k=min(len(old_bills), quota(len(bill_times), 0.04, 1))))
+    return Plan(customer_times, traits, kinds, event_times, cases, flags, companions, bill_times,
+                bills_without_modified, cutoff, extra)
 
 
 def seed_servicetitan(
@@ -239,25 +243,28 @@ class History:
 
     def play(self) -> None:
         customers = self.create_customers()
-        bills = iter(self.plan.bill_times)
+        bills = iter(enumerate(self.plan.bill_times))
         next_bill = next(bills, None)
         pointer = 0
         for index, when in enumerate(self.plan.event_times):
             while pointer < len(customers) and customers[pointer].created < when:
                 self.arrive(customers[pointer])
                 pointer += 1
-            while next_bill is not None and next_bill <= when:
-                self.b.new_bill(next_bill)
+            while next_bill is not None and next_bill[1] <= when:
+                self.bill(*next_bill)
                 next_bill = next(bills, None)
             if not self.available:
                 self.arrive(customers[pointer])
                 pointer += 1
             self.event(index, when)
         while next_bill is not None:
-            self.b.new_bill(next_bill)
+            self.bill(*next_bill)
             next_bill = next(bills, None)
         for customer in customers:
             self.b.writer.add("customers", self.b.customer_doc(customer))
+
+    def bill(self, index: int, when: datetime) -> None:
+        self.b.new_bill(when, no_modified_on=index in self.plan.bills_without_modified)
 
     def create_customers(self) -> list[Customer]:
         plan = self.plan
