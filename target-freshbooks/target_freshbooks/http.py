@@ -41,6 +41,8 @@ TRANSIENT_TRIES = 5
 RATE_LIMIT_TRIES = 8
 MAX_RETRY_AFTER = 300.0
 USER_AGENT = "target-freshbooks"
+DRY_RUN_ID = "dry-run-"
+"""Prefix of the ids a dry run makes up for the objects it would create."""
 
 Params = Sequence[tuple[str, Any]]
 
@@ -145,11 +147,15 @@ class FreshBooksClient:
         return body.get("response") or {}
 
     def get(self, path: str, params: Params = (), ref: RecordRef | None = None) -> dict[str, Any]:
+        if self._names_placeholder(path, params):
+            return {}
         return _result(self._request("GET", path, params, None, ref))
 
     def list_all(self, path: str, plural: str, params: Params = (), ref: RecordRef | None = None,
                  limit_pages: int | None = None) -> Iterator[dict[str, Any]]:
         """Every row of a list endpoint, page by page (`per_page=100`)."""
+        if self._names_placeholder(path, params):
+            return
         for page in itertools.count(1):
             result = _result(self._request("GET", path, [*params, ("page", page), ("per_page", PER_PAGE)],
                                            None, ref))
@@ -161,7 +167,7 @@ class FreshBooksClient:
 
     def create(self, path: str, single: str, body: dict[str, Any], ref: RecordRef | None) -> dict[str, Any]:
         if self.dry_run:
-            fake = {"id": f"dry-run-{next(self._fake_ids)}", **body}
+            fake = {"id": f"{DRY_RUN_ID}{next(self._fake_ids)}", **body}
             logger.info("[dry run] would POST %s for %s", path, ref)
             return fake
         return _result(self._request("POST", path, (), {single: body}, ref)).get(single) or {}
@@ -177,6 +183,10 @@ class FreshBooksClient:
             logger.info("[dry run] would DELETE %s for %s", path, ref)
             return
         self._request("DELETE", path, (), None, ref)
+
+    def _names_placeholder(self, path: str, params: Params) -> bool:
+        """A dry run's made-up id: FreshBooks has nothing under it, so a read for it finds nothing."""
+        return self.dry_run and (DRY_RUN_ID in path or any(DRY_RUN_ID in str(value) for _, value in params))
 
     # One attempt (wrapped by the retry decorators) ------------------------------------------------------
 

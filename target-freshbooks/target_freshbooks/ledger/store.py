@@ -355,13 +355,14 @@ class AccountLedger:
 
     def hold_for_review(self, stream: str, source_key: str, record: dict[str, Any], reason: str, run_id: str, *,
                         honour_release: bool = True) -> bool:
-        """Queue the record for review; True if a person already released it with this same reason."""
+        """Queue the record for review; True if a person released it for this same reason (then write it)."""
         with self.ledger.session() as s:
             row = s.scalars(select(ReviewItem).where(*self._scope(ReviewItem), ReviewItem.stream == stream,
                                                      ReviewItem.source_key == source_key)).first()
-            if (honour_release and row is not None and row.resolved_at is None and row.released
-                    and row.reason == reason):
-                row.record = record
+            if honour_release and row is not None and row.released and row.reason == reason:
+                # Released by a person for this reason (and perhaps written since): no new review.
+                if row.resolved_at is None:
+                    row.record = record
                 return True
             if row is None:
                 row = ReviewItem(tenant=self.tenant, account_id=self.account_id, stream=stream,
