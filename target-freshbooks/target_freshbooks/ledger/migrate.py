@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
+
+logger = logging.getLogger("target-freshbooks.ledger")
+VERSION_TABLE = "target_freshbooks_alembic_version"
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,8 +24,24 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
 def upgrade(engine: Engine) -> None:
+    """Upgrade to the newest revision; logs only when something changed (alembic's own chatter is muted)."""
+    before = current_revision(engine)
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    alembic_logger = logging.getLogger("alembic")
+    level = alembic_logger.level
+    alembic_logger.setLevel(logging.WARNING)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        alembic_logger.setLevel(level)
+    after = current_revision(engine)
+    if after != before:
+        logger.info("Ledger schema upgraded from %s to %s.", before or "empty", after)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from target_freshbooks.ledger.migrate import VERSION_TABLE
 from target_freshbooks.ledger.models import Base
-
-VERSION_TABLE = "target_freshbooks_alembic_version"
 
 config = context.config
 
