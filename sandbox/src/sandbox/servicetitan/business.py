@@ -470,7 +470,10 @@ class Business:
                     records.gl_ref(self.gl[company.GL_BY_ROLE["discount"]]))
 
     def find_half_cent(self, lines: list[Line], zone: dict[str, Any]) -> bool:
-        """Nudge one single-quantity line's price so that the invoice's tax ends in exactly half a cent."""
+        """Nudge one single-quantity line's price so that the invoice's tax ends in exactly half a cent.
+
+        The cent before the half is even, so rounding half-up and rounding half-to-even disagree.
+        """
         candidates = [x for x in lines if x.quantity == ONE and x.chargeable and x.taxable and x.price > 0
                       and x.type != "PriceModifier"]
         if not candidates:
@@ -478,9 +481,9 @@ class Business:
         target = candidates[0]
         base = unrounded_tax(self.item_stubs(lines), zone)
         step = line_rate(target.type, zone) / 100  # the tax one more cent on the target line adds
-        for delta in range(0, 1200):
+        for delta in range(0, 4000):
             scaled = (base + step * delta) * 1000
-            if scaled == scaled.to_integral_value() and int(scaled) % 10 == 5:
+            if scaled == scaled.to_integral_value() and int(scaled) % 20 == 5:
                 target.price += Decimal(delta) / 100
                 return True
         return False

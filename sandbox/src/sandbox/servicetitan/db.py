@@ -70,15 +70,12 @@ name their customer; invoice items their invoice; inventory bills their vendor."
 NEXT_ID_KEY = "st_next_id"
 FIRST_ID = 1_000_001
 
-_prepared: set[int] = set()
-
-
 def ensure_schema(store: Store) -> None:
-    """Create the tables once per connection."""
-    if id(store.conn) in _prepared:
+    """Create the tables (once per `Store` object)."""
+    if getattr(store, "_servicetitan_schema", False):
         return
     store.executescript(SCHEMA)
-    _prepared.add(id(store.conn))
+    store._servicetitan_schema = True  # type: ignore[attr-defined]
 
 
 def allocate_ids(store: Store, count: int) -> range:
