@@ -9,8 +9,10 @@ import pytest
 from sandbox.context import SandboxContext
 from sandbox.freshbooks.db import Table
 from sandbox.freshbooks.testing import FreshBooksApi, SideDoor, authorize
+from sandbox.seeding import seed_all
+from sandbox.servicetitan import db as st_db
 from sandbox.servicetitan.data import iter_records
-from sandbox.testing import RunningSandbox, seed_database
+from sandbox.testing import RunningSandbox
 
 
 @pytest.fixture
@@ -104,13 +106,15 @@ def test_preexisting_lists_every_seeded_object(seeded: Any) -> None:
 
 
 def test_the_seed_is_deterministic(tmp_path: Path) -> None:
-    snapshots = []
-    for name in ("a.db", "b.db"):
-        path = tmp_path / name
-        seed_database(path, seed=7, invoices=30)
-        ctx = SandboxContext.open(path, use_env=False)
-        try:
+    contexts = [SandboxContext.open(tmp_path / name, use_env=False) for name in ("a.db", "b.db")]
+    try:
+        snapshots = []
+        for ctx in contexts:
+            # servicetitan.db.ensure_schema remembers connections by id(), which a new connection can reuse.
+            ctx.store.executescript(st_db.SCHEMA)
+            seed_all(ctx, seed=7, invoices=60)
             snapshots.append({t: list(Table(ctx.store.conn, t).all()) for t in ("clients", "items", "bill_vendors")})
-        finally:
+    finally:
+        for ctx in contexts:
             ctx.store.close()
     assert snapshots[0] == snapshots[1]

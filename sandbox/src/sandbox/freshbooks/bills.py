@@ -23,7 +23,7 @@ VENDOR_FIELDS = {
 }
 BILL_FIELDS = {"issue_date": "date", "due_offset_days": "int", "bill_number": "str", "currency_code": "currency",
                "language": "str", "attachment": "text"}
-LINE_FIELDS = {"categoryid": "int", "description": "text", "quantity": "qty", "unit_cost": "price",
+LINE_FIELDS = {"categoryid": "int", "description": "text", "quantity": "qty", "unit_cost": "money",
                "tax_name1": "str", "tax_name2": "str", "tax_percent1": "percent", "tax_percent2": "percent",
                "tax_authorityid1": "int_or_null", "tax_authorityid2": "int_or_null"}
 

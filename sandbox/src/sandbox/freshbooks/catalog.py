@@ -20,7 +20,7 @@ class Items(Resource):
     id_keys = ("id", "itemid")
     writable: ClassVar[dict[str, str]] = {
         "name": "str", "description": "text", "qty": "qty", "sku": "str", "inventory": "qty_or_null",
-        "unit_cost": "price", "tax1": "int_or_null", "tax2": "int_or_null",
+        "unit_cost": "money", "tax1": "int_or_null", "tax2": "int_or_null",
     }
     filters: ClassVar[dict[str, query.Filter]] = {
         "itemid": query.equals("id", "int"),

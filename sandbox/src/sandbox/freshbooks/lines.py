@@ -19,7 +19,7 @@ ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
 LINE_FIELDS = {
-    "name": "str", "description": "text", "qty": "qty", "unit_cost": "price",
+    "name": "str", "description": "text", "qty": "qty", "unit_cost": "money",
     "taxName1": "str", "taxAmount1": "percent", "taxName2": "str", "taxAmount2": "percent",
     "taxNumber1": "str", "taxNumber2": "str", "compounded_tax": "bool", "type": "int", "expenseid": "int",
     "date": "date",

@@ -6,7 +6,8 @@ Built deterministically (under the seed) from ServiceTitan's records, read with
 - clients with the emails of some ServiceTitan customers, among them two clients sharing one email, a
   deleted client (vis_state 1) whose email is a customer's, one whose email differs from a customer's only
   in letter case, and one whose email contains `+` (a customer's own if ServiceTitan has such an email,
-  otherwise a `+tag` variant of one that must *not* match it); and clients that match nothing;
+  otherwise a `+tag` variant of one that must *not* match it); and clients that match nothing. (A tiny
+  ServiceTitan seed may lack customers for some of these cases; those are then left out of `cases`.);
 - items whose SKU is a pricebook code, one matching a pricebook entry only by name, a deleted one;
 - taxes (named after the tax zones' rates), expense categories, bill vendors named like some
   ServiceTitan vendors (one with a near-miss name), a chart of accounts for journal entries, and a few
@@ -137,37 +138,42 @@ class Seeder:
                 by_customer.setdefault(customer_id, email)
         candidates = sorted(by_customer.items())
         self.rng.shuffle(candidates)
-        if len(candidates) < 5:
-            raise RuntimeError("the FreshBooks seed needs at least 5 ServiceTitan customers with an email")
-        plus_owned = [(cid, e) for cid, e in candidates if "+" in e]
-        shared, deleted, case_variant, plus = candidates[0], candidates[1], candidates[2], candidates[3]
-        if plus_owned:
-            plus = plus_owned[0]
-        matched = [c for c in candidates[4:] if c != plus][: max(3, len(candidates) // 4)]
-
+        plus_owned = [c for c in candidates if "+" in c[1]]
+        if plus_owned:  # a customer's own email with "+" makes the best case; keep it for last
+            candidates.remove(plus_owned[0])
+            candidates.insert(min(3, len(candidates)), plus_owned[0])
+        special, rest = candidates[:4], candidates[4:]
+        matched = rest[: max(3, len(rest) // 3)]
         for customer_id, email in matched:
             self.add("clients", self.client_fields(customers[customer_id], email))
-        first = self.add("clients", self.client_fields(customers[shared[0]], shared[1]))
-        duplicate_fields = self.client_fields(customers[shared[0]], shared[1])
-        duplicate_fields.update({"organization": f"{customers[shared[0]]['name']} (billing)",
-                                 "note": "Duplicate entered by the office"})
-        second = self.add("clients", duplicate_fields)
-        gone = self.add("clients", {**self.client_fields(customers[deleted[0]], deleted[1]), "vis_state": 1})
-        upper = self.add("clients", self.client_fields(customers[case_variant[0]], case_variant[1].upper()))
-        plus_email = plus[1] if "+" in plus[1] else _plus_variant(plus[1], "invoices")
-        plus_client = self.add("clients", self.client_fields(customers[plus[0]], plus_email))
+        self.cases["matched_client_emails"] = sorted(email for _, email in matched)
+        for case, (customer_id, email) in zip(("shared_email", "deleted_client", "case_variant_client",
+                                               "plus_email_client"), special, strict=False):
+            self.cases[case] = getattr(self, f"case_{case}")(customers[customer_id], email)
         for fields in UNMATCHED_CLIENTS:
             self.add("clients", {**fields, "signup_date": self.past(self.rng.randrange(200, 1500))})
-        self.cases.update({
-            "matched_client_emails": sorted(email for _, email in matched),
-            "shared_email": {"email": shared[1], "st_customer_id": shared[0], "client_ids": [first["id"],
-                                                                                             second["id"]]},
-            "deleted_client": {"email": deleted[1], "st_customer_id": deleted[0], "client_id": gone["id"]},
-            "case_variant_client": {"email": upper["email"], "st_email": case_variant[1],
-                                    "st_customer_id": case_variant[0], "client_id": upper["id"]},
-            "plus_email_client": {"email": plus_email, "st_email": plus[1], "st_customer_id": plus[0],
-                                  "matches_st_customer": plus_email == plus[1], "client_id": plus_client["id"]},
-        })
+
+    def case_shared_email(self, customer: dict[str, Any], email: str) -> dict[str, Any]:
+        first = self.add("clients", self.client_fields(customer, email))
+        duplicate = {**self.client_fields(customer, email), "organization": f"{customer['name']} (billing)",
+                     "note": "Duplicate entered by the office"}
+        second = self.add("clients", duplicate)
+        return {"email": email, "st_customer_id": customer["id"], "client_ids": [first["id"], second["id"]]}
+
+    def case_deleted_client(self, customer: dict[str, Any], email: str) -> dict[str, Any]:
+        gone = self.add("clients", {**self.client_fields(customer, email), "vis_state": 1})
+        return {"email": email, "st_customer_id": customer["id"], "client_id": gone["id"]}
+
+    def case_case_variant_client(self, customer: dict[str, Any], email: str) -> dict[str, Any]:
+        upper = self.add("clients", self.client_fields(customer, email.upper()))
+        return {"email": upper["email"], "st_email": email, "st_customer_id": customer["id"],
+                "client_id": upper["id"]}
+
+    def case_plus_email_client(self, customer: dict[str, Any], email: str) -> dict[str, Any]:
+        plus_email = email if "+" in email else _plus_variant(email, "invoices")
+        client = self.add("clients", self.client_fields(customer, plus_email))
+        return {"email": plus_email, "st_email": email, "st_customer_id": customer["id"],
+                "matches_st_customer": plus_email == email, "client_id": client["id"]}
 
     # --- items, taxes, categories, vendors, accounts --------------------------------------------------------
 
@@ -176,22 +182,21 @@ class Seeder:
                      if r.get("active", True) and r.get("code")]
         pricebook.sort(key=lambda r: r["code"])
         self.rng.shuffle(pricebook)
-        if len(pricebook) < 4:
-            raise RuntimeError("the FreshBooks seed needs at least 4 active ServiceTitan pricebook entries")
-        name_only, deleted, rest = pricebook[0], pricebook[1], pricebook[2:]
+        special, rest = pricebook[:2], pricebook[2:]
         matched = rest[: max(2, len(rest) * 3 // 10)]
         for entry in matched:
             self.add("items", self.item_fields(entry, sku=entry["code"]))
-        by_name = self.add("items", self.item_fields(name_only, sku=None))
-        gone = self.add("items", {**self.item_fields(deleted, sku=deleted["code"]), "vis_state": 1})
+        self.cases["matched_item_skus"] = sorted(e["code"] for e in matched)
+        if special:
+            by_name = self.add("items", self.item_fields(special[0], sku=None))
+            self.cases["name_only_item"] = {"name": by_name["name"], "st_code": special[0]["code"],
+                                            "item_id": by_name["id"]}
+        if len(special) > 1:
+            gone = self.add("items", {**self.item_fields(special[1], sku=special[1]["code"]), "vis_state": 1})
+            self.cases["deleted_item"] = {"sku": special[1]["code"], "item_id": gone["id"]}
         for fields in UNMATCHED_ITEMS:
             self.add("items", {**fields, "unit_cost": {"amount": fields["unit_cost"], "code": "USD"},
                                "qty": "0", "description": ""})
-        self.cases.update({
-            "matched_item_skus": sorted(e["code"] for e in matched),
-            "name_only_item": {"name": by_name["name"], "st_code": name_only["code"], "item_id": by_name["id"]},
-            "deleted_item": {"sku": deleted["code"], "item_id": gone["id"]},
-        })
 
     @staticmethod
     def item_fields(entry: dict[str, Any], sku: str | None) -> dict[str, Any]:

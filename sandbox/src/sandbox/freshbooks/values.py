@@ -28,12 +28,6 @@ def money(amount: Decimal, code: str) -> dict[str, str]:
     return {"amount": str(cents(amount)), "code": code}
 
 
-def price(amount: Decimal, code: str) -> dict[str, str]:
-    """A unit price: at least two decimals, more kept as sent (a line's amount is what gets rounded)."""
-    shown = amount if amount.as_tuple().exponent < -2 else cents(amount)  # type: ignore[operator]
-    return {"amount": str(shown), "code": code}
-
-
 def money_amount(value: Any) -> Decimal:
     """The amount of a stored Money (or zero)."""
     if isinstance(value, dict):
@@ -160,8 +154,8 @@ def currency_in(value: Any, field: str, obj: str) -> str:
 def normalize_fields(spec: dict[str, str], payload: dict[str, Any], obj: str, currency: str) -> dict[str, Any]:
     """Validate the keys of `payload` that `spec` declares writable, by kind; other keys are ignored.
 
-    Kinds: str, text (long), email, bool, int, int_or_null, qty, qty_or_null, percent, date, money, price
-    (money keeping extra decimals), currency.
+    Kinds: str, text (long), email, bool, int, int_or_null, qty, qty_or_null, percent, date, money (rounded
+    half up to cents), currency.
     """
     out: dict[str, Any] = {}
     for key, kind in spec.items():
@@ -190,8 +184,6 @@ def normalize_fields(spec: dict[str, str], payload: dict[str, Any], obj: str, cu
             out[key] = date_in(value, key, obj)
         elif base == "money":
             out[key] = money(*money_in(value, key, obj, currency))
-        elif base == "price":
-            out[key] = price(*money_in(value, key, obj, currency))
         elif base == "currency":
             out[key] = currency_in(value, key, obj)
         else:  # pragma: no cover - a typo in a spec
