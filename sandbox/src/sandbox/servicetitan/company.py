@@ -230,8 +230,8 @@ def _materials() -> list[SkuSpec]:
         ("DRN-CLEANOUT-4", '4" Cleanout Plug', "28.00", True),
         ("DRN-ENZYME", "Drain Enzyme Treatment", "35.00", True),
     )
-    for code, name, price, taxable in singles:
-        p = Decimal(price)
+    for code, name, price_text, taxable in singles:
+        p = Decimal(price_text)
         bus = (5003, 5004) if code.startswith("HVAC") else ((5005,) if code.startswith("DRN") else (5001, 5002))
         specs.append(SkuSpec("materials", code, name, p, (p * Decimal("0.42")).quantize(Decimal("0.01")), taxable,
                              "Each", business_units=bus))

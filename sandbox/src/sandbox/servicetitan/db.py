@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS st_record (
 CREATE INDEX IF NOT EXISTS st_record_modified ON st_record(kind, modified_on, id);
 CREATE INDEX IF NOT EXISTS st_record_created ON st_record(kind, created_on, id);
 CREATE INDEX IF NOT EXISTS st_record_parent ON st_record(kind, parent_id, id);
+CREATE INDEX IF NOT EXISTS st_record_active ON st_record(kind, active, id);
 
 CREATE TABLE IF NOT EXISTS st_application (
     source_kind TEXT NOT NULL,
@@ -81,7 +82,7 @@ def ensure_schema(store: Store) -> None:
 def allocate_ids(store: Store, count: int) -> range:
     """Reserve `count` consecutive ids. One sequence serves every kind, so ids never collide."""
     with store.lock:
-        first = int(store.get_meta(NEXT_ID_KEY, FIRST_ID))  # type: ignore[arg-type]
+        first = int(str(store.get_meta(NEXT_ID_KEY, FIRST_ID)))
         store.set_meta(NEXT_ID_KEY, first + count)
     return range(first, first + count)
 
