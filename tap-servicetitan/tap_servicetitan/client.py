@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import backoff
 import requests
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
@@ -62,11 +62,11 @@ class ServiceTitanStream(RESTStream[Any]):
     """The largest `pageSize` this endpoint accepts."""
 
     primary_keys: ClassVar[tuple[str, ...]] = ("id",)
+    schema = StreamSchema(SchemaDirectory(SCHEMAS_DIR))  # schemas/<stream name>.json
 
     def __init__(self, tap: TapServiceTitan) -> None:
         super().__init__(
             tap=tap,
-            schema=SCHEMAS_DIR / f"{self.name}.json",
             path=f"/{self.module}/v2/tenant/{{tenant_id}}/{self.resource}",  # names the endpoint in metrics
         )
         self._st_tap = tap

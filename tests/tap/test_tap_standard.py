@@ -36,7 +36,8 @@ def standard_sandbox(seeded_template: Path, tmp_path_factory: pytest.TempPathFac
 
 class TestTapServiceTitanStandard(StandardTests):  # type: ignore[misc, valid-type]
     @pytest.fixture(scope="class")
-    def runner(self, standard_sandbox: RunningSandbox) -> TapTestRunner:  # type: ignore[override]
+    @classmethod
+    def runner(cls, standard_sandbox: RunningSandbox) -> TapTestRunner:  # type: ignore[override]
         runner = TapTestRunner(
             TapServiceTitan, config=standard_sandbox.tap_config(start_date="2026-05-01"), suite_config=SUITE
         )
