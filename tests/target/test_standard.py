@@ -68,7 +68,7 @@ class SpecialCharsInAttributes(FreshBooksFileTest):
         [client] = self.env.fb.records("clients")
         assert client["organization"] == "Café Ñandú & Sons — \"Plumbing\" <LLC> 🚰"
         assert client["email"] == "ops+billing@cafe-nandu.example"
-        assert "[std:customer:21/α&β?x=1]" in client["note"]
+        assert "[std:customer:21/α&β?x=1]" in client["note"]  # noqa: RUF001
 
 
 class RecordMissingKeyProperty(FreshBooksFileTest):
