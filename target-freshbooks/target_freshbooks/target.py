@@ -13,9 +13,10 @@ from __future__ import annotations
 import copy
 import sys
 from functools import cached_property
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from singer_sdk import Target
+from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import RecordSink
 
@@ -45,6 +46,13 @@ class TargetFreshBooks(Target):
     package_name = "target-freshbooks"
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = FreshBooksSink
+    # No schema flattening: it would break nested fields such as invoice `lines` and Money objects.
+    capabilities: ClassVar[list[Any]] = [
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.STRUCTURED_LOGGING,
+        TargetCapabilities.VALIDATE_RECORDS,
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
