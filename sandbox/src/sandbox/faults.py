@@ -198,7 +198,17 @@ class FaultMiddleware:
 
 
 class TransportExposingProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, also handing each request's transport to the app (for resets)."""
+    """uvicorn's httptools protocol, with TCP_NODELAY, handing each request's transport to the app (for resets).
+
+    Without TCP_NODELAY a response written in two parts waits on the client's delayed ACK: ~40 ms a call.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
