@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -73,3 +75,72 @@ def openapi(module: str) -> OpenAPI:
 def validate(module: str, answer: requests.Response) -> None:
     """Raise if the response does not match the operation's declared response schema."""
     openapi(module).validate_response(RequestsOpenAPIRequest(answer.request), RequestsOpenAPIResponse(answer))
+
+
+# ------------------------------------------------------------------ the money rules, re-implemented from
+# FIDELITY.md independently of the simulator's own `accounting` module
+
+CENT = Decimal("0.01")
+
+
+def half_up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def by_id(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {row["id"]: row for row in rows}
+
+
+def rate_for(item: dict[str, Any], zone: dict[str, Any]) -> Decimal:
+    rate = Decimal(0)
+    for entry in zone["rates"]:
+        bases = entry["taxBaseType"]
+        labour = item["type"] == "Service"
+        if "Subtotal" in bases or ("Labor" in bases and labour) or ("Material" in bases and not labour):
+            rate += Decimal(str(entry["taxRate"]))
+    return rate
+
+
+def unrounded_tax(invoice: dict[str, Any], zone: dict[str, Any]) -> Decimal:
+    return sum((Decimal(i["total"]) * rate_for(i, zone) for i in invoice["items"]
+                if i["isChargeable"] and i["taxable"]), Decimal(0))
+
+
+def applied_amounts(data: dict[str, list[dict[str, Any]]]) -> dict[int, Decimal]:
+    applied: dict[int, Decimal] = defaultdict(Decimal)
+    for payment in data["payments"]:
+        if payment["active"]:
+            for a in payment["appliedTo"]:
+                applied[a["appliedTo"]] += Decimal(a["appliedAmount"])
+    for memo in data["credit_memos"]:
+        if memo["active"]:
+            for a in memo["appliedTo"]:
+                applied[a["appliedTo"]] += Decimal(str(a["appliedAmount"]))
+    return applied
+
+
+def invoice_rule_violations(data: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Every breach of the invoice and customer money rules in the data (records by kind)."""
+    zones = by_id(data["tax_zones"])
+    customers = by_id(data["customers"])
+    applied = applied_amounts(data)
+    owed: dict[int, Decimal] = defaultdict(Decimal)
+    problems: list[str] = []
+    for invoice in data["invoices"]:
+        label = f"invoice {invoice['id']}"
+        for item in invoice["items"]:
+            if Decimal(item["total"]) != half_up(Decimal(item["quantity"]) * Decimal(item["price"])):
+                problems.append(f"{label} item {item['id']}: total")
+        sub_total = sum((Decimal(i["total"]) for i in invoice["items"] if i["isChargeable"]), Decimal(0))
+        exempt = customers[invoice["customer"]["id"]]["taxExempt"]
+        tax = Decimal("0.00") if exempt else half_up(unrounded_tax(invoice, zones[invoice["taxZoneId"]]))
+        for field, expected in (("subTotal", sub_total), ("salesTax", tax), ("total", sub_total + tax),
+                                ("balance", sub_total + tax - applied[invoice["id"]])):
+            if Decimal(invoice[field]) != expected:
+                problems.append(f"{label}: {field} {invoice[field]} != {expected}")
+        if invoice["active"]:
+            owed[invoice["customer"]["id"]] += Decimal(invoice["balance"])
+    for customer in data["customers"]:
+        if Decimal(str(customer["balance"])) != owed[customer["id"]]:
+            problems.append(f"customer {customer['id']}: balance {customer['balance']} != {owed[customer['id']]}")
+    return problems

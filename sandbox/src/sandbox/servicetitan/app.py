@@ -26,7 +26,7 @@ from sandbox.servicetitan.endpoints import CONTACTS_OF_CUSTOMER, EXPORTS, GETS, 
 from sandbox.servicetitan.listing import export_batch, list_page, paginated
 from sandbox.servicetitan.marking import mark_invoices_exported
 from sandbox.servicetitan.problems import BadRequest, bad_request, json_response, problem
-from sandbox.servicetitan.query import Errors, parse_when
+from sandbox.servicetitan.query import Errors, get, parse_when
 from sandbox.servicetitan.ratelimit import RateLimiter
 
 Handler = Callable[[Request, int], Awaitable[Response]]
@@ -93,7 +93,7 @@ class ServiceTitanApi:
         errors = Errors()
         bounds = [parse_when(params, name, errors) for name in ("modifiedBefore", "modifiedOnOrAfter")]
         errors.raise_if_any()
-        if not params.get("customerIds") and all(b is None for b in bounds):
+        if get(params, "customerIds") is None and all(b is None for b in bounds):
             raise BadRequest({"modifiedOnOrAfter": [
                 "Either modifiedBefore or modifiedOnOrAfter parameter must be specified (or customerIds)."]})
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +26,7 @@ from sandbox.servicetitan.accounting import (
 )
 from sandbox.servicetitan.db import allocate_ids
 from sandbox.servicetitan.repository import BulkWriter
-from sandbox.servicetitan.times import api_date, api_time
+from sandbox.servicetitan.times import api_date, api_time, parse_time
 from sandbox.store import Store
 
 ONE = Decimal("1")
@@ -151,9 +150,6 @@ class InvoiceDraft:
     @property
     def balance(self) -> Decimal:
         return self.total - sum((amount for _, amount in self.applications), ZERO)
-
-
-Sink = Callable[..., None]
 
 
 class Business:
@@ -289,6 +285,76 @@ class Business:
             self.retired.append(Sku(spec, self.ids(), False, item_type, records.gl_ref(gl[gl_id[item_type]])))
         for code, name, mode, value in company.DISCOUNTS:
             self.discounts.append((self.ids(), code, name, mode, value))
+
+    # ----------------------------------------------------------------- state kept between runs
+
+    def state(self) -> dict[str, Any]:
+        """What `load` needs besides the records: counters and the ids of SKUs the API does not serve."""
+        return {
+            "next_job_number": self.next_job_number, "next_bill_number": self.next_bill_number,
+            "next_memo_number": self.next_memo_number, "email_serial": self.email_serial,
+            "retired_sku_ids": {sku.spec.code: sku.id for sku in self.retired},
+            "discount_ids": {code: sku_id for sku_id, code, _, _, _ in self.discounts},
+        }
+
+    @classmethod
+    def load(cls, store: Store, rng: random.Random, now: datetime, writer: BulkWriter,
+             state: dict[str, Any]) -> Business:
+        """Rebuild the company from its stored records (for one more day of business after the seed)."""
+        from sandbox.servicetitan.data import iter_records
+
+        business = cls(store, rng, now, writer)
+        for key in ("next_job_number", "next_bill_number", "next_memo_number", "email_serial"):
+            setattr(business, key, int(state[key]))
+        zone_keys = {spec.name: spec.key for spec in company.TAX_ZONES}
+        for doc in iter_records(store, "tax_zones"):
+            business.zones[zone_keys.get(doc["name"], str(doc["id"]))] = doc
+        business.gl = {doc["id"]: doc for doc in iter_records(store, "gl_accounts")}
+        business.payment_types = {doc["name"]: doc["id"] for doc in iter_records(store, "payment_types")}
+        business.vendors = list(iter_records(store, "vendors"))
+        specs = {spec.code: spec for spec in (*company.MATERIALS, *company.SERVICES, *company.EQUIPMENT)}
+        gl_by_name = {doc["name"]: doc for doc in business.gl.values()}
+        item_types = {"materials": "Material", "services": "Service", "equipment": "Equipment"}
+        for kind, item_type in item_types.items():
+            for doc in iter_records(store, kind):
+                spec = specs.get(doc["code"]) or company.SkuSpec(
+                    kind, doc["code"], doc["displayName"] or doc["code"], Decimal(str(doc["price"])),
+                    Decimal(str(doc["cost"])), doc["taxable"], doc.get("unitOfMeasure"), Decimal(str(doc["hours"])),
+                    (doc["businessUnitId"],) if doc.get("businessUnitId") else ())
+                gl_doc = business.gl.get(doc.get("generalLedgerAccountId") or 0) or gl_by_name[doc["account"]]
+                business.skus[kind].append(Sku(spec, doc["id"], doc["active"], item_type, records.gl_ref(gl_doc)))
+        role = company.GL_BY_ROLE
+        for spec in company.RETIRED_SKUS:
+            item_type = item_types[spec.kind]
+            gl_id = {"Material": role["material"], "Service": role["service"], "Equipment": role["equipment"]}
+            business.retired.append(Sku(spec, int(state["retired_sku_ids"][spec.code]), False, item_type,
+                                        records.gl_ref(business.gl[gl_id[item_type]])))
+        for code, name, mode, value in company.DISCOUNTS:
+            business.discounts.append((int(state["discount_ids"][code]), code, name, mode, value))
+        business._load_customers()
+        return business
+
+    def _load_customers(self) -> None:
+        from sandbox.servicetitan.data import iter_records
+
+        zone_keys = {doc["id"]: key for key, doc in self.zones.items()}
+        places: dict[int, list[Place]] = {}
+        for doc in iter_records(self.store, "locations"):
+            if doc["active"]:
+                places.setdefault(doc["customerId"], []).append(
+                    Place(doc["id"], doc["name"], doc["address"], zone_keys[doc["taxZoneId"]]))
+        emails: dict[int, list[str]] = {}
+        for doc in iter_records(self.store, "contacts"):
+            if doc["active"] and doc["type"] == "Email":
+                emails.setdefault(doc["customerId"], []).append(doc["value"])
+        for doc in iter_records(self.store, "customers"):
+            customer = Customer(
+                doc["id"], doc["name"], doc["type"] == "Commercial", doc["taxExempt"], doc["address"],
+                parse_time(doc["createdOn"]), places.get(doc["id"], []),
+                "Net 30" if doc["type"] == "Commercial" else "Due Upon Receipt",
+                balance=Decimal(str(doc["balance"])), last_change=parse_time(doc["modifiedOn"]),
+                emails=emails.get(doc["id"], []), merged_to=doc["mergedToId"])
+            self.customers.append(customer)
 
     # ----------------------------------------------------------------- customers
 

@@ -220,8 +220,7 @@ def seed_servicetitan(
     ctx.clock.set(as_of)
     store.set_meta(SEED_META_KEY, {
         "seed": seed, "invoices": invoices, "customers": customers, "as_of": as_of.isoformat(),
-        "typical_start": plan.cutoff.isoformat(), "next_job_number": business.next_job_number,
-        "next_bill_number": business.next_bill_number, "next_memo_number": business.next_memo_number,
+        "typical_start": plan.cutoff.isoformat(), **business.state(),
     })
     return {f"servicetitan {kind}": n for kind, n in sorted(writer.counts.items())}
 
