@@ -35,6 +35,7 @@ REFRESH_MARGIN = 120.0
 """Refresh this many seconds before the access token expires."""
 CLAIM_STALE_AFTER = 60.0
 """A refresh claim older than this belongs to a process that died mid-refresh."""
+TOKEN_TRIES = 3
 ADMIN_ROLES = frozenset({"owner", "admin", "business_owner", "business_admin", "account_owner"})
 
 
@@ -99,10 +100,11 @@ class OAuthClient:
     """The authorization-code grant and its refresh, against `{api_url}/auth/oauth/token`."""
 
     def __init__(self, settings: Settings, session: requests.Session | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.session = session or requests.Session()
         self.clock = clock
+        self.sleep = sleep
 
     def consent_url(self, state: str | None = None) -> str:
         query = {"client_id": self.settings.client_id, "response_type": "code",
@@ -122,11 +124,7 @@ class OAuthClient:
         data = {"client_id": self.settings.client_id, "client_secret": self.settings.client_secret,
                 "redirect_uri": self.settings.redirect_uri, **grant}
         url = f"{self.settings.api_url}{TOKEN_PATH}"
-        try:
-            response = self.session.post(url, data=data, timeout=self.settings.request_timeout)
-        except requests.RequestException as exc:
-            raise AuthError(f"FreshBooks' token endpoint POST {url} did not answer while {doing}: "
-                            f"{type(exc).__name__}.") from exc
+        response = self._post_with_retries(url, data, doing)
         try:
             body = response.json()
         except ValueError:
@@ -143,6 +141,23 @@ class OAuthClient:
             raise AuthError(f"FreshBooks refused {doing}: POST {url} → HTTP {response.status_code} "
                             f"({error or 'error'}: {description or 'no description'}).{hint}")
         return TokenSet.from_response(body, self.clock())
+
+
+    def _post_with_retries(self, url: str, data: dict[str, str], doing: str) -> requests.Response:
+        """Retry resets, timeouts, 429 and 5xx a few times. Re-sending a grant is harmless: a code or refresh
+        token FreshBooks already took is refused (invalid_grant), never spent twice."""
+        for attempt in range(1, TOKEN_TRIES + 1):
+            try:
+                response = self.session.post(url, data=data, timeout=self.settings.request_timeout)
+            except requests.RequestException as exc:
+                if attempt == TOKEN_TRIES:
+                    raise AuthError(f"FreshBooks' token endpoint POST {url} did not answer while {doing}: "
+                                    f"{type(exc).__name__}.") from exc
+            else:
+                if (response.status_code != 429 and response.status_code < 500) or attempt == TOKEN_TRIES:
+                    return response
+            self.sleep(min(2.0 ** attempt, 10.0))
+        raise AssertionError("unreachable")
 
 
 def code_from_redirect(pasted: str, expected_state: str | None = None) -> str:

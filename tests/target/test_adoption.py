@@ -113,3 +113,13 @@ def test_lost_ledger_is_rebuilt_without_duplicates(env: TargetEnv) -> None:
     again = env.run(catalog(data))
     assert env.fb.writes() == 0
     assert again.counts("invoices") == {"unchanged": len(data["invoices"])}
+
+
+def test_a_bookkeeper_client_whose_email_has_a_plus_is_found(env: TargetEnv) -> None:
+    """`+` in `search[email]` must be sent encoded (`%2B`), or FreshBooks reads a space."""
+    existing = env.fb.side.create("clients", {"organization": "Front Desk", "email": "front+desk@clinic.example"})
+    run = env.run(Messages().record("clients", {"source_key": "st:customer:77", "organization": "Clinic",
+                                                "email": "front+desk@clinic.example"}))
+    assert run.counts("clients") == {"adopted": 1}
+    assert audit_ids(env, "st:customer:77") == [existing["id"]]
+    assert len(env.fb.records("clients")) == 1
