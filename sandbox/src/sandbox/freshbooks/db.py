@@ -41,6 +41,14 @@ INDEXES = {
     "credit_notes": ["json_extract(data, '$.clientid')"],
 }
 
+# Keys mirrored in stored columns, so that a substring search (which no index serves) reads a short column
+# instead of parsing every document. Filters still say `json_extract(data, '$.key')`; `Table` rewrites
+# that to the column where the table has it (a database made before a column existed simply lacks it).
+MIRRORED: dict[str, list[str]] = {
+    "invoices": ["invoice_number"],
+    "clients": ["organization"],
+}
+
 AUTH_SCHEMA = """
 CREATE TABLE IF NOT EXISTS fb_oauth_codes (
     code_hash TEXT PRIMARY KEY,
@@ -72,9 +80,11 @@ def ensure_schema(store: Store) -> None:
     """Create the FreshBooks tables if they are missing (idempotent)."""
     statements = [AUTH_SCHEMA]
     for name in ID_BASES:
+        mirrored = "".join(f", {key} GENERATED ALWAYS AS (json_extract(data, '$.{key}')) STORED"
+                           for key in MIRRORED.get(name, []))
         statements.append(
             f"CREATE TABLE IF NOT EXISTS fb_{name} (id INTEGER PRIMARY KEY, vis_state INTEGER NOT NULL DEFAULT 0, "
-            "data TEXT NOT NULL);"
+            f"data TEXT NOT NULL{mirrored});"
         )
         for n, expr in enumerate(INDEXES.get(name, [])):
             statements.append(f"CREATE INDEX IF NOT EXISTS fb_{name}_x{n} ON fb_{name} ({expr});")
@@ -95,6 +105,12 @@ class Table:
         self.conn = conn
         self.name = name
         self.sql_name = f"fb_{name}"
+
+    def mirrored_columns(self) -> list[str]:
+        if not MIRRORED.get(self.name):
+            return []
+        present = {row[1] for row in self.conn.execute(f"PRAGMA table_xinfo({self.sql_name})")}
+        return [c for c in MIRRORED[self.name] if c in present]
 
     def next_id(self) -> int:
         row = self.conn.execute(f"SELECT MAX(id) FROM {self.sql_name}").fetchone()
@@ -126,7 +142,12 @@ class Table:
         return self.conn.execute(f"DELETE FROM {self.sql_name} WHERE id = ?", (record_id,)).rowcount > 0
 
     def where(self, clauses: list[str], params: list[Any]) -> str:
-        return (" WHERE " + " AND ".join(f"({c})" for c in clauses)) if clauses else ""
+        if not clauses:
+            return ""
+        sql = " AND ".join(f"({c})" for c in clauses)
+        for column in self.mirrored_columns():
+            sql = sql.replace(f"json_extract(data, '$.{column}')", column)
+        return " WHERE " + sql
 
     def count(self, clauses: list[str], params: list[Any]) -> int:
         sql = f"SELECT COUNT(*) FROM {self.sql_name}{self.where(clauses, params)}"
