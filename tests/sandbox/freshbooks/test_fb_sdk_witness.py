@@ -120,6 +120,10 @@ def test_items_invoices_and_payments(sdk: Client) -> None:
 
     sdk.invoices.delete(account, invoice.id)  # the SDK deletes invoices with HTTP DELETE
     assert sdk.invoices.list(account).pages.total == 0
+    assert sdk.invoices.get(account, invoice.id).vis_state == VisState.DELETED
+
+    sdk.items.delete(account, item.id)
+    assert sdk.items.list(account, builders=[FilterBuilder().equals("sku", "WH-FLUSH")]).pages.total == 0
 
 
 def test_errors_surface_as_freshbooks_errors(sdk: Client) -> None:

@@ -70,7 +70,8 @@ def required(field: str, obj: str) -> ApiError:
     return ApiError(REQUIRED_FIELD, f"Field '{field}' is required.", field=field, object=obj)
 
 
-def invalid(field: str, obj: str, value: Any, message: str | None = None, errno: int = INVALID_VALUE) -> ApiError:
+def invalid(field: str, obj: str | None, value: Any, message: str | None = None,
+            errno: int = INVALID_VALUE) -> ApiError:
     return ApiError(errno, message or f"Invalid value for field '{field}'.", field=field, object=obj, value=value)
 
 

@@ -91,5 +91,6 @@ class Payments(Resource):
 
     def after_write(self, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         invoices = Invoices(self.ctx)
-        for invoice_id in {(before or {}).get("invoiceid"), (after or {}).get("invoiceid")} - {None}:
-            invoices.refresh(int(invoice_id))
+        touched = {(before or {}).get("invoiceid"), (after or {}).get("invoiceid")}
+        for invoice_id in sorted(int(i) for i in touched if i is not None):
+            invoices.refresh(invoice_id)

@@ -233,8 +233,8 @@ class Resource:
 
     def admin_create(self, fields: dict[str, Any]) -> dict[str, Any]:
         fields = self.admin_fields(fields)
-        given = fields.get(self.id_keys[0])
-        record_id = int(given) if str(given or "").isdigit() else self.table.next_id()
+        given = str(fields.get(self.id_keys[0]) or "")
+        record_id = int(given) if given.isdigit() else self.table.next_id()
         if self.table.get(record_id) is not None:
             raise errors.ApiError(errors.INVALID_VALUE, f"{self.label} {record_id} already exists.", field="id",
                                   object=self.single, value=record_id, status=409)
