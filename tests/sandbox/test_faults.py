@@ -109,3 +109,32 @@ def test_admin_calls_are_never_faulted(empty_sandbox: RunningSandbox) -> None:
     url = empty_sandbox.st_url
     set_faults(url, rate_500=1.0)
     assert requests.get(f"{url}/_sandbox/stats", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["create", "update"])
+def test_timeout_after_write_applies_the_write_once(empty_sandbox: RunningSandbox, method: str) -> None:
+    """FreshBooks applies the write, then the answer is lost: the client sees an error, one record exists."""
+    from sandbox.freshbooks.testing import FreshBooksApi, authorize
+
+    url = empty_sandbox.fb_url
+    api = FreshBooksApi(url, authorize(url)["access_token"])
+    email = "lost.answer@example.com"
+    if method == "update":
+        created = api.result(api.post("users/clients", {"client": {"email": email, "organization": "Before"}}))
+        client_id = created["client"]["id"]
+    set_faults(url, rate_timeout_after_write=1.0)
+    with pytest.raises(requests.ConnectionError):
+        if method == "create":
+            api.post("users/clients", {"client": {"email": email, "organization": "After"}})
+        else:
+            api.put(f"users/clients/{client_id}", {"client": {"organization": "After"}})
+    set_faults(url, rate_timeout_after_write=0.0)
+    found = api.result(api.get("users/clients", params={"search[email]": email}))["clients"]
+    assert len(found) == 1
+    assert found[0]["organization"] == "After"
+
+
+def test_timeout_after_write_spares_reads(empty_sandbox: RunningSandbox) -> None:
+    url = empty_sandbox.fb_url
+    set_faults(url, rate_timeout_after_write=1.0)
+    assert requests.get(f"{url}{PATH}", timeout=5).status_code == 404
