@@ -90,6 +90,9 @@ class Loader:
         mapping = self.ledger.mapping(stream, source_key)
         if mapping is not None and mapping.freshbooks_id:
             return mapping.freshbooks_id
+        if mapping is not None and mapping.state == "deleted":
+            raise Park(stream, source_key, f"waiting on {stream} {source_key!r}: it is inactive (active: false) "
+                       "and not in FreshBooks", pending=True)
         pending = self.ledger.pending(stream, source_key)
         if pending:
             raise Park(stream, source_key, f"waiting on {stream} {source_key!r}, which is {pending}", pending=True)

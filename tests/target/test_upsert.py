@@ -145,3 +145,22 @@ def test_line_item_missing_everywhere_is_created_from_the_line(env: TargetEnv) -
     assert run.counts("items") == {"created": 1}
     item = by(env.fb.records("items"), "sku", "WH-50")
     assert item["name"] == "Water heater 50 gal"
+
+
+def test_an_inactive_item_is_not_brought_back_by_an_invoice_line(env: TargetEnv) -> None:
+    data = records()
+    invoice = data["invoices"][1]
+    invoice["lines"][0].update({"item_source_key": "test:service:99",
+                                "item": {"name": "Retired service", "sku": "SVC-OLD", "unit_cost": usd("149.00")}})
+    messages = (Messages().record("items", {"source_key": "test:service:99", "name": "Retired service",
+                                            "sku": "SVC-OLD", "active": False})
+                .record("clients", data["clients"][1]).record("invoices", invoice))
+
+    run = env.run(messages)
+
+    assert run.counts("items") == {"unchanged": 1}
+    assert run.counts("invoices") == {"created": 1}
+    assert env.fb.records("items") == []
+    env.fb.reset_stats()
+    env.run(messages)
+    assert env.sandbox.ctx.fb_stats.count(None, "/accounting/") == 0  # nothing looked up again, nothing written

@@ -31,17 +31,17 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> None:
     """Upgrade to the newest revision; logs only when something changed (alembic's own chatter is muted)."""
-    before = current_revision(engine)
-    config = alembic_config()
     alembic_logger = logging.getLogger("alembic")
     level = alembic_logger.level
     alembic_logger.setLevel(logging.WARNING)
     try:
+        before = current_revision(engine)
+        config = alembic_config()
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        after = current_revision(engine)
     finally:
         alembic_logger.setLevel(level)
-    after = current_revision(engine)
     if after != before:
         logger.info("Ledger schema upgraded from %s to %s.", before or "empty", after)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from target_freshbooks.ledger.store import AccountLedger
 
 CREATE_ATTEMPTS = 3
+INACTIVE = "inactive"
+"""Payload hash of a record seen only as inactive (never in FreshBooks)."""
 MARKER_PATTERN = re.compile(r"\[([^\[\]\s]+:[^\[\]\s]+)\]")
 
 
@@ -269,6 +271,8 @@ class ResourceSink:
             match = self.find_existing(record, None, ref)
             freshbooks_id = match.freshbooks_id if match else None
         if not freshbooks_id:
+            # Remembered, so later runs (and invoice lines naming this item) need not look again.
+            self.ctx.ledger.save_mapping(self.stream, ref.source_key, None, INACTIVE, state="deleted", origin="none")
             self.ctx.audit(ref, "skip", detail="inactive and not in FreshBooks: nothing to delete")
             return Outcome.UNCHANGED
         self.delete(freshbooks_id, ref)

@@ -52,7 +52,7 @@ class InvoicesSink(ResourceSink):
             raise RecordError(ref, "`lines` must be a list of objects")
         customerid = self.client_id(record["client_source_key"], ref)
         for index, line in enumerate(lines, start=1):
-            if line.get("item_source_key"):
+            if line.get("item_source_key") and not self.item_inactive(str(line["item_source_key"])):
                 self.ensure_item(index, line, ref, released=released)
         payload = pick(record, HEADER_FIELDS)
         payload["customerid"] = as_fb_id(customerid)
@@ -64,6 +64,11 @@ class InvoicesSink(ResourceSink):
         clients = self.ctx.sink("clients")
         return self.ctx.resolve("clients", client_key, needed_by=ref,
                                 lookup=lambda: clients.adopt_by_marker(client_key, ref))  # type: ignore[attr-defined]
+
+    def item_inactive(self, item_key: str) -> bool:
+        """An item the source made inactive is not brought back for a line (the line is written as it is)."""
+        mapping = self.ctx.ledger.mapping("items", item_key)
+        return mapping is not None and mapping.state == "deleted"
 
     def ensure_item(self, index: int, line: dict[str, Any], ref: RecordRef, *, released: bool) -> str:
         item_key = str(line["item_source_key"])
