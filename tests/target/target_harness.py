@@ -128,3 +128,25 @@ class FreshBooks:
 
     def reset_stats(self) -> None:
         self.sandbox.ctx.fb_stats.reset()
+
+
+@dataclass
+class TargetEnv:
+    """A sandbox, a target config pointing at it (tokens already authorized), and FreshBooks to look at."""
+
+    sandbox: RunningSandbox
+    config: dict[str, Any]
+    fb: FreshBooks
+    tmp_path: Path
+
+    def run(self, messages: Messages | str, **extra: Any) -> TargetRun:
+        return run_target({**self.config, **extra}, messages)
+
+    def command(self, *args: str, input: str | None = None, **extra: Any) -> Result:
+        return run_command(list(args), {**self.config, **extra}, self.tmp_path, input=input)
+
+
+def authorized_env(sandbox: RunningSandbox, tmp_path: Path) -> TargetEnv:
+    config = target_config(sandbox, tmp_path)
+    authorize_target(config, tmp_path)
+    return TargetEnv(sandbox, config, FreshBooks(sandbox), tmp_path)

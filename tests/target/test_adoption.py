@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import TargetEnv
-from target_harness import Messages, authorize_target, usd
+from target_harness import Messages, TargetEnv, authorize_target, usd
 from target_records import catalog, records
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import TargetEnv
 from sandbox.freshbooks import identity
 from sandbox.freshbooks.testing import authorization_code, token_request
 from sandbox.testing import RunningSandbox
@@ -17,7 +16,7 @@ from target_freshbooks.cli import main
 from target_freshbooks.errors import AuthError, ConfigError
 from target_freshbooks.ledger.store import Ledger
 from target_freshbooks.settings import Settings
-from target_harness import TOKEN_KEY, Messages, authorize_target, run_command, target_config
+from target_harness import TOKEN_KEY, Messages, TargetEnv, authorize_target, run_command, target_config
 
 from sandbox import credentials
 

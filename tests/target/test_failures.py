@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import TargetEnv
-from target_harness import Messages, usd
+from target_harness import Messages, TargetEnv, usd
 from target_records import records
 
 

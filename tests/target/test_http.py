@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import backoff._sync
 import pytest
-from conftest import TargetEnv
 from target_freshbooks.http import FreshBooksClient, retry_after_seconds
 from target_freshbooks.ledger.models import AuditEntry
 from target_freshbooks.ledger.store import Ledger
+from target_harness import TargetEnv
 from target_records import catalog, records
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import TargetEnv
-from target_harness import Messages
+from target_harness import Messages, TargetEnv
 from target_records import records
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from conftest import TargetEnv
-from target_harness import Messages, usd
+from target_harness import Messages, TargetEnv, usd
 from target_records import catalog, expected_total, records
 
 INVOICE_100, INVOICE_101 = "ST-100", "ST-101"

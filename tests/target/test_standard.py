@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TargetEnv
 from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.testing import get_target_test_class
 from singer_sdk.testing.runners import TargetTestRunner
@@ -26,6 +25,7 @@ from singer_sdk.testing.suites import SingerTestSuite
 from singer_sdk.testing.target_tests import TargetCliPrintsTest, TargetInvalidSchemaTest, TargetRecordBeforeSchemaTest
 from singer_sdk.testing.templates import TargetFileTestTemplate
 from target_freshbooks.target import TargetFreshBooks
+from target_harness import TargetEnv
 
 DATA = Path(__file__).parent / "data" / "standard"
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import redirect_stdout
 
 import pytest
-from conftest import TargetEnv
 from singer_sdk import Target
 from target_freshbooks.errors import FreshBooksHTTPError, RunLockedError, UnknownStreamError
 from target_freshbooks.http import FreshBooksClient
@@ -21,7 +20,7 @@ from target_freshbooks.ledger.store import Ledger
 from target_freshbooks.run import Run
 from target_freshbooks.settings import Settings
 from target_freshbooks.target import TargetFreshBooks
-from target_harness import Messages
+from target_harness import Messages, TargetEnv
 from target_records import catalog, records
 
 from sandbox import credentials

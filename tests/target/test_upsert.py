@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from conftest import TargetEnv
-from target_harness import Messages, usd
+from target_harness import Messages, TargetEnv, usd
 from target_records import catalog, expected_total, records
 
 
