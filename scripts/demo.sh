@@ -1,12 +1,78 @@
 #!/usr/bin/env bash
-# make demo: start the sandbox, show it answering, stop it. (The sync joins this script as it lands.)
+# make demo: seed the sandbox, serve it, authorize FreshBooks, sync ServiceTitan → FreshBooks with Meltano,
+# print the run summary, then run again and show that the second run writes nothing to FreshBooks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SANDBOX_DB="${SANDBOX_DB:-.sandbox/demo.db}"
-sandbox seed --invoices 500
-sandbox serve > .sandbox/serve.log 2>&1 &
+
+ST=http://127.0.0.1:${SANDBOX_ST_PORT:-8701}
+FB=http://127.0.0.1:${SANDBOX_FB_PORT:-8702}
+DEMO=.sandbox/demo
+mkdir -p "$DEMO"
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
+export MELTANO_ENVIRONMENT=sandbox
+export MELTANO_DATABASE_URI="sqlite:///$PWD/$DEMO/meltano.db"    # the demo's own Meltano state
+export TARGET_FRESHBOOKS_LEDGER_URL="sqlite:///$PWD/$DEMO/ledger.db"
+export TAP_SERVICETITAN_API_URL=$ST TAP_SERVICETITAN_AUTH_URL=$ST
+export TARGET_FRESHBOOKS_API_URL=$FB TARGET_FRESHBOOKS_AUTH_URL=$FB
+# The key that encrypts the demo's stored FreshBooks tokens (a production key comes from a secret store).
+if [ ! -s "$DEMO/token.key" ]; then
+    (umask 077 && python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' \
+        > "$DEMO/token.key")
+fi
+TARGET_FRESHBOOKS_TOKEN_KEY=$(cat "$DEMO/token.key")
+export TARGET_FRESHBOOKS_TOKEN_KEY
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Seeding the sandbox: a plumbing and HVAC company in ServiceTitan, a lived-in FreshBooks account"
+rm -f "$DEMO/meltano.db" "$DEMO/ledger.db"
+sandbox seed --db "$DEMO/sandbox.db" --invoices "${DEMO_INVOICES:-500}" | tail -n 1
+
+step "Starting both simulators ($ST, $FB)"
+sandbox serve --db "$DEMO/sandbox.db" > "$DEMO/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 50); do curl -fs http://127.0.0.1:8701/_sandbox/stats >/dev/null && break; sleep 0.2; done
-echo "ServiceTitan simulator: $(curl -fs http://127.0.0.1:8701/_sandbox/stats)"
-echo "FreshBooks simulator:   $(curl -fs http://127.0.0.1:8702/_sandbox/stats)"
+for _ in $(seq 100); do
+    curl -fs "$ST/_sandbox/stats" >/dev/null 2>&1 && curl -fs "$FB/_sandbox/stats" >/dev/null 2>&1 && break
+    kill -0 $SERVER 2>/dev/null || { cat "$DEMO/serve.log"; exit 1; }
+    sleep 0.1
+done
+
+step "Installing the Meltano plugins"
+meltano install > "$DEMO/install.log" 2>&1 || { cat "$DEMO/install.log"; exit 1; }
+
+step "Authorizing FreshBooks (the sandbox approves the consent at once)"
+meltano invoke target-freshbooks:authorize 2> "$DEMO/authorize.log" | sed 's/^/  /'
+
+summary() {  # the target's summary table, out of Meltano's log
+    sed -n '/summary (tenant/,/^$/p' "$1" | sed -E 's/^.*target-freshbooks +//' | grep -v -e '|' -e '^20[0-9][0-9]-' | head -n 8
+}
+writes() {  # FreshBooks calls that change something, since the last reset
+    curl -fs "$FB/_sandbox/stats" | python -c '
+import json, sys
+calls = json.load(sys.stdin)["calls"]
+print(sum(n for key, n in calls.items() if key.split()[0] in {"POST", "PUT", "PATCH", "DELETE"}
+          and "/accounting/" in key))'
+}
+
+for run in 1 2; do
+    curl -fs -X DELETE "$FB/_sandbox/stats" >/dev/null
+    step "Run $run: meltano run tap-servicetitan servicetitan-to-freshbooks target-freshbooks"
+    if ! meltano run tap-servicetitan servicetitan-to-freshbooks target-freshbooks > "$DEMO/run$run.log" 2>&1; then
+        tail -n 40 "$DEMO/run$run.log"
+        echo "Run $run failed; the full log is $DEMO/run$run.log"
+        exit 1
+    fi
+    summary "$DEMO/run$run.log"
+    echo "FreshBooks write calls in run $run: $(writes)"
+done
+
+step "Accounts receivable in FreshBooks (sandbox view)"
+curl -fs "$FB/_sandbox/accounts_receivable" | python -c '
+import json, sys
+from decimal import Decimal
+clients = json.load(sys.stdin)["clients"].values()
+owed = [Decimal(c["outstanding"]) for c in clients if Decimal(c["outstanding"])]
+print(f"  {len(owed)} clients owe {sum(owed, Decimal(0)):,.2f} on sent invoices")'
+echo
+echo "Logs: $DEMO/ (run1.log, run2.log). Audit trail: meltano invoke target-freshbooks:audit --help"
