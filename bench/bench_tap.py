@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,10 @@ def run_cli(config: dict[str, Any], workdir: Path) -> tuple[CountingSink, float]
             sink.write(line)
     if process.returncode:
         raise SystemExit(f"tap-servicetitan exited with {process.returncode}")
-    return sink, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"tap process CPU:          {usage.ru_utime + usage.ru_stime:.1f} s of {elapsed:.1f} s")
+    return sink, elapsed
 
 
 def main() -> None:

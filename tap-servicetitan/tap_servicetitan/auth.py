@@ -9,6 +9,7 @@ retried once with a fresh token, and a fresh token rejected again is a fatal err
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 
 import backoff
@@ -39,6 +40,7 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
     def __init__(self, *, token_url: str, client_id: str, client_secret: str, timeout: float) -> None:
         super().__init__(auth_endpoint=token_url, client_id=client_id, client_secret=client_secret)
         self._timeout = timeout
+        self._lock = threading.RLock()  # a feed's next page may be requested from a helper thread
         self._fresh_after_rejection = False
         self.token_requests = 0
         """How many tokens this run asked for (one per expiry window, plus one per honoured 401)."""
@@ -49,6 +51,10 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
     @property
     def oauth_request_body(self) -> dict[str, str | None]:
         return {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
+
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        with self._lock:
+            return super().authenticate_request(request)
 
     def is_token_valid(self) -> bool:
         if self.access_token is None or self.last_refreshed is None:
@@ -117,6 +123,10 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
 
     def reject(self, authorization: str | None) -> bool:
         """Note a 401 for a request sent with `authorization`; True if retrying with a new token makes sense."""
+        with self._lock:
+            return self._reject(authorization)
+
+    def _reject(self, authorization: str | None) -> bool:
         if authorization != f"Bearer {self.access_token}":
             return True  # the token was already replaced since that request was sent
         if self._fresh_after_rejection:

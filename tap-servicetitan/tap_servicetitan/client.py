@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -146,11 +147,27 @@ class ServiceTitanStream(RESTStream[Any]):
         page_params: Any,
         context: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every page of one feed: `page_params(paginator.current_value)` adds each page's own parameters."""
-        while not paginator.finished:
-            response, body = self.fetch(path, {**params, **page_params(paginator.current_value)}, context)
-            yield body
-            paginator.advance(response)
+        """Every page of one feed: `page_params(paginator.current_value)` adds each page's own parameters.
+
+        The next page is requested as soon as the current one has arrived, while the caller is still
+        emitting its records (one call in flight at a time per feed), so that waiting for ServiceTitan
+        overlaps with writing records. The caller's state still follows the pages it has emitted.
+        """
+        prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-next-page")
+
+        def request(value: Any) -> Future[tuple[requests.Response, dict[str, Any]]]:
+            return prefetcher.submit(self.fetch, path, {**params, **page_params(value)}, context)
+
+        pending: Future[tuple[requests.Response, dict[str, Any]]] | None = request(paginator.current_value)
+        try:
+            while pending is not None:
+                response, body = pending.result()
+                paginator.advance(response)
+                pending = None if paginator.finished else request(paginator.current_value)
+                yield body
+        finally:
+            # If the caller stopped early, a call may still be in flight: do not wait for it.
+            prefetcher.shutdown(wait=False, cancel_futures=True)
 
     def list_pages(
         self, path: str, params: dict[str, Any], context: dict[str, Any] | None = None

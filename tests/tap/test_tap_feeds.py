@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tap_fake_server import FakeServiceTitan, export_page, list_page
 from tap_harness import run_tap
+from tap_servicetitan.tap import TapServiceTitan
 
 
 @pytest.fixture
@@ -196,3 +198,24 @@ def test_about_documents_every_setting_and_marks_the_secrets() -> None:
     assert settings["auth_url"]["default"] == "https://auth.servicetitan.io"
     assert settings["page_size"]["default"] == 5000
     assert settings["max_requests_per_second"]["default"] == 60
+
+
+def test_the_next_page_is_requested_while_the_current_one_is_being_emitted(fake: FakeServiceTitan) -> None:
+    path = fake.path("accounting", "export/payments")
+    fake.script(
+        path,
+        (200, {}, export_page([payment(1, "2026-01-01T00:00:00Z")], token="t1", has_more=True)),
+        (200, {}, export_page([payment(2, "2026-01-02T00:00:00Z")], token="t2")),
+    )
+    stream = TapServiceTitan(config=fake.config()).streams["payments"]
+    pages = stream.export_pages("export/payments", None)
+    first = next(pages)
+    assert [r["id"] for r in first.records] == [1]
+    # Without asking for the second page, it is on its way (waited for, not timed: up to 10 s).
+    for _ in range(1000):
+        if len(fake.api_calls(path)) == 2:
+            break
+        time.sleep(0.01)
+    assert [c.query.get("from") for c in fake.api_calls(path)] == [None, ["t1"]]
+    assert [r["id"] for r in next(pages).records] == [2]
+    assert next(pages, None) is None
