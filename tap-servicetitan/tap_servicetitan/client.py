@@ -24,6 +24,7 @@ import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.helpers.types import Context
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams.rest import HTTPRequest
 
@@ -120,7 +121,7 @@ class ServiceTitanStream(RESTStream[Any]):
         self,
         path: str,
         params: dict[str, Any],
-        context: dict[str, Any] | None = None,
+        context: Context | None = None,
     ) -> tuple[requests.Response, dict[str, Any]]:
         """GET one page: the response and its parsed JSON object (fractional numbers as Decimal)."""
         request = HTTPRequest(url=f"{self.url_base}{path}", params=params, headers=self.http_headers)
@@ -145,7 +146,7 @@ class ServiceTitanStream(RESTStream[Any]):
         params: dict[str, Any],
         paginator: BaseAPIPaginator[Any],
         page_params: Any,
-        context: dict[str, Any] | None = None,
+        context: Context | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every page of one feed: `page_params(paginator.current_value)` adds each page's own parameters.
 
@@ -170,7 +171,7 @@ class ServiceTitanStream(RESTStream[Any]):
             prefetcher.shutdown(wait=False, cancel_futures=True)
 
     def list_pages(
-        self, path: str, params: dict[str, Any], context: dict[str, Any] | None = None
+        self, path: str, params: dict[str, Any], context: Context | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every page of a paged list (`page`, `pageSize`, `hasMore`)."""
         yield from self.fetch_pages(
@@ -186,7 +187,8 @@ class ServiceTitanStream(RESTStream[Any]):
             return
         problem = Problem.from_response(response)
         if status == 401:
-            if self.authenticator.reject(response.request.headers.get("Authorization")):
+            sent = response.request.headers.get("Authorization")
+            if self.authenticator.reject(sent if isinstance(sent, str) else None):
                 raise TokenRejectedError(problem, response)
             raise ServiceTitanAPIError(
                 problem,
@@ -275,5 +277,5 @@ class ServiceTitanStream(RESTStream[Any]):
     def _write_starting_replication_value(self, context: Any) -> None:
         """No `starting_replication_value` either: `start_date` does not bound these streams' reads."""
 
-    def get_replication_key_signpost(self, context: Any) -> None:
+    def get_replication_key_signpost(self, context: Context | None = None) -> None:
         return None

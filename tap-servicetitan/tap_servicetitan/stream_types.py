@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
+from singer_sdk.helpers.types import Context
+
 from tap_servicetitan.client import ServiceTitanStream
 from tap_servicetitan.pagination import ExportPaginator, Keyset, ModifiedOnPaginator, newest_modified_on
 from tap_servicetitan.records import LatestVersions
@@ -41,7 +43,7 @@ class ExportStream(ServiceTitanStream):
     is_sorted = False
 
     def export_pages(
-        self, resource: str, token: str | None, context: dict[str, Any] | None = None
+        self, resource: str, token: str | None, context: Context | None = None
     ) -> Iterator[ExportPage]:
         """Every page of an export feed from `token` (the beginning if None) to its current end."""
         for body in self.fetch_pages(
@@ -53,7 +55,7 @@ class ExportStream(ServiceTitanStream):
         ):
             yield ExportPage(body)
 
-    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         emitted = LatestVersions()
         for page in self.export_pages(self.resource, self.bookmark(TOKEN_KEY), context):
             for record in emitted.fresh(page.records):
@@ -77,7 +79,7 @@ class IncrementalListStream(ServiceTitanStream):
     is_sorted = False
     list_params: ClassVar[dict[str, str]] = {"active": "Any"}
 
-    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         emitted = LatestVersions()
         bound = self.bookmark(MODIFIED_KEY)
         params = {**self.list_params, "sort": "+ModifiedOn", "pageSize": self.page_size}
@@ -103,7 +105,7 @@ class ReferenceListStream(ServiceTitanStream):
     replication_key = None
     list_params: ClassVar[dict[str, str]] = {"active": "Any"}
 
-    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         emitted = LatestVersions()
         for body in self.list_pages(self.tenant_path(), dict(self.list_params), context):
             yield from emitted.fresh(body.get("data") or [])

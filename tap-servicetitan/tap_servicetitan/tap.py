@@ -23,11 +23,16 @@ class TapServiceTitan(Tap):
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
-    def load_streams(self) -> list[Stream]:
-        """The streams in reference order (singer-sdk would sort them by name): tax zones, payment types and
-        GL accounts, customers, locations, pricebook and vendors before invoices; invoices before payments
-        and credit memos; inventory bills last."""
-        return self.discover_streams()
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The streams in reference order (singer-sdk sorts them by name), which is the order they sync in:
+        tax zones, payment types and GL accounts, customers, locations, pricebook and vendors before
+        invoices; invoices before payments and credit memos; inventory bills last."""
+        def rank(item: tuple[str, Stream]) -> int:
+            kind = type(item[1])
+            return STREAM_TYPES.index(kind) if kind in STREAM_TYPES else len(STREAM_TYPES)
+
+        return dict(sorted(super().streams.items(), key=rank))
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from singer_sdk.helpers.types import Context
+
 from tap_servicetitan.records import parse_timestamp
 from tap_servicetitan.stream_types import (
     TOKEN_KEY,
@@ -50,7 +52,7 @@ class InvoicesStream(ExportStream):
     module = "accounting"
     resource = "export/invoices"
 
-    def get_records(self, context: dict[str, Any] | None) -> Any:
+    def get_records(self, context: Context | None) -> Any:
         token = self.bookmark(TOKEN_KEY)
         done = self.bookmark(INITIAL_EXPORT_DONE_KEY)
         self._initial_export = token is None or done is False

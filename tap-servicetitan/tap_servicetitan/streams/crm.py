@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from singer_sdk.helpers.types import Context
+
 from tap_servicetitan.contacts import ContactBook
 from tap_servicetitan.records import LatestVersions
 from tap_servicetitan.stream_types import TOKEN_KEY, ExportStream
@@ -38,7 +40,7 @@ class CustomersStream(ExportStream):
     lookup_resource = "customers"
     contacts_lookup_resource = "customers/contacts"
 
-    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         customer_token = self.bookmark(TOKEN_KEY)
         contacts_token = self.bookmark(CONTACTS_TOKEN_KEY)
         first_run = contacts_token is None
@@ -62,7 +64,7 @@ class CustomersStream(ExportStream):
                 yield {**customer, **book.fields_for(customer["id"])}
         self.checkpoint(**{CONTACTS_TOKEN_KEY: new_contacts_token})
 
-    def _read_contacts(self, token: str | None, context: dict[str, Any] | None) -> tuple[ContactBook, str | None]:
+    def _read_contacts(self, token: str | None, context: Context | None) -> tuple[ContactBook, str | None]:
         """The contacts changed since `token` (all of them if None), and the feed's new token."""
         book = ContactBook()
         for page in self.export_pages(self.contacts_resource, token, context):
@@ -71,7 +73,7 @@ class CustomersStream(ExportStream):
         return book, token
 
     def _current_contacts(
-        self, customer_ids: list[Any], changed: ContactBook, context: dict[str, Any] | None
+        self, customer_ids: list[Any], changed: ContactBook, context: Context | None
     ) -> ContactBook:
         """These customers' contacts as ServiceTitan lists them now, overlaid with the changes read this run
         (the export rows carry `active`, which the list rows lack)."""
@@ -84,7 +86,7 @@ class CustomersStream(ExportStream):
         book.overlay(changed, customer_ids)
         return book
 
-    def _lookup_customers(self, customer_ids: list[Any], context: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+    def _lookup_customers(self, customer_ids: list[Any], context: Context | None) -> Iterator[dict[str, Any]]:
         for body in self.list_pages(
             self.tenant_path(self.lookup_resource),
             {"ids": ",".join(map(str, customer_ids)), "active": "Any"},
