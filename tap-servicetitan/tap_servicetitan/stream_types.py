@@ -96,7 +96,8 @@ class IncrementalListStream(ServiceTitanStream):
             records = list(body.get("data") or [])
             yield from emitted.fresh(records)
             bound = newest_modified_on(records, bound)
-            self.checkpoint(**{MODIFIED_KEY: bound})
+            if bound:
+                self.checkpoint(**{MODIFIED_KEY: bound})
 
 
 class ReferenceListStream(ServiceTitanStream):

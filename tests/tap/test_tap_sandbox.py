@@ -246,3 +246,20 @@ class _captured_stdout:
 
     def __exit__(self, *exc: object) -> None:
         self._redirect.__exit__(*exc)
+
+
+def test_a_run_through_injected_faults_emits_what_a_clean_run_does(sandbox: RunningSandbox) -> None:
+    """429 bursts, 5xx, connection resets and tokens dying early, from the sandbox's seeded fault injector."""
+    requests.patch(f"{sandbox.st_url}/_sandbox/config", json={"export_batch_size": 60}, timeout=10).raise_for_status()
+    config = sandbox.tap_config(start_date=START, page_size=20)
+    clean = run_tap(config)
+    faults = {"seed": 11, "rate_429": 0.06, "burst_429": 1, "retry_after": 1, "rate_500": 0.04, "rate_503": 0.04,
+              "rate_reset": 0.04, "rate_token_expiry": 0.04}
+    requests.patch(f"{sandbox.st_url}/_sandbox/faults", json=faults, timeout=10).raise_for_status()
+
+    faulty = run_tap(config)
+
+    injected = requests.get(f"{sandbox.st_url}/_sandbox/faults", timeout=10).json()["injected"]
+    assert sum(injected.values()) >= 4, injected
+    for stream in STREAM_ORDER:
+        assert {r["id"] for r in faulty.records(stream)} == {r["id"] for r in clean.records(stream)}, stream
