@@ -115,6 +115,41 @@ def seed(db_path: Path, seed_number: int, invoices: int, customers: int | None,
 
 
 @main.command()
+@db_option
+@click.option("--days", type=click.IntRange(1, 3660), required=True, help="Simulated days to advance the clock by.")
+@click.option("--seed", "seed_number", type=int, default=None,
+              help="Random seed (default: derived from the seeding seed and the clock, so runs differ but repeat).")
+@click.option("--volume", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Multiplies every per-day rate.")
+@click.option("--per-day", multiple=True, metavar="KIND=RATE",
+              help="Average changes of one kind per day, e.g. jobs=20 (kinds: see sandbox/FIDELITY.md).")
+@click.option("--email-change-touches-customer/--email-change-leaves-customer", default=False, show_default=True,
+              help="Whether a contact's new email also moves its customer's modifiedOn.")
+def activity(db_path: Path, days: int, seed_number: int | None, volume: float, per_day: tuple[str, ...],
+             email_change_touches_customer: bool) -> None:
+    """Advance ServiceTitan's simulated clock by DAYS of business: new customers, jobs, payments, edits..."""
+    from sandbox.servicetitan.activity import ActivityOptions, NotSeeded, run_activity
+
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path} does not exist: run `sandbox seed --db {db_path}` first")
+    try:
+        options = ActivityOptions.parse(volume, parse_pairs(per_day), email_change_touches_customer)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--per-day") from exc
+    ctx = open_context(db_path)
+    try:
+        summary = run_activity(ctx, days, seed=seed_number, options=options)
+    except NotSeeded as exc:
+        raise click.ClickException(f"{db_path}: {exc}") from exc
+    finally:
+        ctx.store.close()
+    click.echo(f"ServiceTitan activity {summary['from']} -> {summary['to']} (seed {summary['seed']})")
+    for name, count in summary["changes"].items():
+        click.echo(f"  {name:<32} {count:>6}")
+    click.echo("Records changed: " + ", ".join(f"{kind} {n}" for kind, n in summary["records"].items()))
+
+
+@main.command()
 def info() -> None:
     """Print the sandbox's fixed credentials and default URLs."""
     st_port = os.environ.get("SANDBOX_ST_PORT", "8701")

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from sandbox.context import SandboxContext
 from sandbox.servicetitan import db
+from sandbox.servicetitan.activity import activity_routes
 from sandbox.servicetitan.admin import admin_routes as servicetitan_admin_routes
 from sandbox.servicetitan.auth import APP_KEYS, TokenStore, check_token, token_endpoint
 from sandbox.servicetitan.data import get_record
@@ -155,5 +156,5 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 def create_app(ctx: SandboxContext, admin_routes: list[BaseRoute]) -> Starlette:
     api = ServiceTitanApi(ctx)
-    routes = [*admin_routes, *servicetitan_admin_routes(ctx, api), *api.routes()]
+    routes = [*admin_routes, *servicetitan_admin_routes(ctx, api), *activity_routes(ctx), *api.routes()]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})

@@ -498,6 +498,11 @@ class Business:
                 lines.append(self.line(by_code["SVC-HAULAWAY"]))
         return job_type, lines
 
+    def add_sku(self, kind: str, sku: Sku) -> None:
+        """A pricebook item added after the seed (simulated activity): jobs may sell it from now on."""
+        self.skus[kind].append(sku)
+        self._offers.clear()
+
     def offer(self, business_unit: int) -> tuple[list[Sku], list[Sku], list[Sku]]:
         """The active services, materials and equipment a business unit sells."""
         if business_unit not in self._offers:
