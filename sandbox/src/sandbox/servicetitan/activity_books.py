@@ -173,8 +173,9 @@ class Ledger:
         Any accounting change moves the customer's `modifiedOn`, as in the seed.
         """
         with self.store.lock:
+            # `+active`: look the customer's invoices up by parent, not every active invoice by `active`.
             rows = self.store.conn.execute(
                 "SELECT json_extract(doc, '$.balance') FROM st_record "
-                "WHERE kind = 'invoices' AND parent_id = ? AND active = 1", (customer_id,)).fetchall()
+                "WHERE kind = 'invoices' AND parent_id = ? AND +active = 1", (customer_id,)).fetchall()
         balance = sum((Decimal(r[0]) for r in rows), ZERO)
         repo.update("customers", customer_id, {"balance": float(balance)})

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.servicetitan import records
+from sandbox.servicetitan import company, records
 from sandbox.servicetitan.accounting import cents, line_total, money
 from sandbox.servicetitan.activity_books import Books, InvoiceFacts, Ledger
 from sandbox.servicetitan.activity_plan import Plan
@@ -30,6 +30,8 @@ RECENT = timedelta(days=60)
 """How far back payments, edits, voids and adjustments look for invoices (older open ones are paid too)."""
 EDITABLE = timedelta(days=45)
 VARIANTS = ("PRO", "PLUS", "ECO", "HD", "V2", "XL")
+CATALOGUE_CODES = frozenset(spec.code for spec in (*company.MATERIALS, *company.SERVICES, *company.EQUIPMENT))
+"""New pricebook items are variants of the company's catalogue items (not of earlier variants)."""
 
 
 class Events:
@@ -47,6 +49,10 @@ class Events:
         self.counts: Counter[str] = Counter()
         self.day_end = business.as_of
         self.new_customers: list[Customer] = []
+        self.serviceable: list[Customer] = []
+        """Customers a job may be for (active, with a location); new ones join as they come."""
+        for customer in self.ledger.customers.values():
+            self.add_serviceable(customer)
         self.handlers: dict[str, Callable[[datetime], None]] = {
             "customers": self.new_customer, "pricebook_items": self.new_pricebook_item,
             "price_changes": self.price_change, "jobs": self.job, "payments_full": self.payment_full,
@@ -78,8 +84,9 @@ class Events:
         pool = recent if recent and self.rng.random() < 0.85 else candidates
         return self.rng.choice(pool) if pool else None
 
-    def active_customers(self) -> list[Customer]:
-        return [c for c in self.ledger.customers.values() if c.active and c.places]
+    def add_serviceable(self, customer: Customer) -> None:
+        if customer.active and customer.places:
+            self.serviceable.append(customer)
 
     def settle(self, when: datetime, invoice_ids: list[int], customer_id: int) -> None:
         repo = self.repo(when)
@@ -100,6 +107,7 @@ class Events:
         self.b.writer.add("customers", self.b.customer_doc(customer))
         self.ledger.customers[customer.id] = customer
         self.new_customers.append(customer)
+        self.add_serviceable(customer)
         self.counts["customers_created"] += 1
         if traits.no_email:
             self.counts["customers_without_email"] += 1
@@ -108,14 +116,16 @@ class Events:
         """A new model, size or grade of an existing item, priced near it."""
         rng = self.rng
         kind = rng.choice(("materials", "materials", "services", "equipment"))
-        templates = [s for s in self.b.skus[kind] if s.active and s.spec.price > 0 and s.spec.business_units]
+        templates = [s for s in self.b.skus[kind] if s.active and s.spec.price > 0 and s.spec.business_units
+                     and s.spec.code in CATALOGUE_CODES]
         if not templates:
             return
         template = rng.choice(templates)
         doc = get_record(self.store, kind, template.id)
         assert doc is not None
         taken = {s.spec.code for skus in self.b.skus.values() for s in skus}
-        variant = next((v for v in VARIANTS if f"{template.spec.code}-{v}" not in taken), None)
+        last = template.spec.code.rsplit("-", 1)[-1]
+        variant = next((v for v in VARIANTS if v != last and f"{template.spec.code}-{v}" not in taken), None)
         variant = variant or f"N{sum(1 for code in taken if code.startswith(template.spec.code))}"
         code = f"{template.spec.code}-{variant}"
         name = f"{template.spec.name} ({variant})"
@@ -155,14 +165,13 @@ class Events:
 
     def pick_customer(self, flags: set[str]) -> Customer:
         rng = self.rng
-        customers = self.active_customers()
+        customers = self.serviceable
         if "half_cent" in flags:
             ready = [c for c in customers if not c.exempt and any(p.zone_key == "nyc" for p in c.places)]
             if ready:
                 return rng.choice(ready)
-        fresh = [c for c in self.new_customers if c.active and c.places]
-        if fresh and rng.random() < 0.25:
-            return rng.choice(fresh)
+        if self.new_customers and rng.random() < 0.25:
+            return rng.choice(self.new_customers)
         commercial = [c for c in customers if c.commercial]
         if commercial and rng.random() < 0.3:
             return rng.choice(commercial)
