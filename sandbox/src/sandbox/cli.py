@@ -122,7 +122,7 @@ def seed(db_path: Path, seed_number: int, invoices: int, customers: int | None,
 @click.option("--volume", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Multiplies every per-day rate.")
 @click.option("--per-day", multiple=True, metavar="KIND=RATE",
-              help="Average changes of one kind per day, e.g. jobs=20 (kinds: see sandbox/FIDELITY.md).")
+              help="Average changes of one kind per day, e.g. jobs=20 (a wrong kind lists the kinds).")
 @click.option("--email-change-touches-customer/--email-change-leaves-customer", default=False, show_default=True,
               help="Whether a contact's new email also moves its customer's modifiedOn.")
 def activity(db_path: Path, days: int, seed_number: int | None, volume: float, per_day: tuple[str, ...],
