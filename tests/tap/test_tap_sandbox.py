@@ -195,8 +195,8 @@ def test_a_run_killed_mid_export_resumes_from_its_token_and_loses_nothing(
 
 
 def test_the_next_run_reads_only_what_changed(sandbox: RunningSandbox) -> None:
-    """Changes are written through the simulator's repository.
-    TODO(sandbox activity): make these changes with `sandbox activity` once it exists."""
+    """Targeted changes written through the simulator's repository (an old paid invoice edited, an email
+    changed, a vendor edited, a material deactivated); the next test lets `sandbox activity` choose."""
     config = sandbox.tap_config(start_date=START)
     first = run_tap(config)
 
@@ -263,3 +263,40 @@ def test_a_run_through_injected_faults_emits_what_a_clean_run_does(sandbox: Runn
     assert sum(injected.values()) >= 4, injected
     for stream in STREAM_ORDER:
         assert {r["id"] for r in faulty.records(stream)} == {r["id"] for r in clean.records(stream)}, stream
+
+
+def test_after_simulated_business_days_the_next_run_emits_every_change_and_little_else(
+    sandbox: RunningSandbox,
+) -> None:
+    config = sandbox.tap_config(start_date=START)
+    first = run_tap(config)
+    since = sandbox.ctx.clock.now()
+    response = requests.post(f"{sandbox.st_url}/_sandbox/activity", json={"days": 3, "seed": 5}, timeout=120)
+    response.raise_for_status()
+    sandbox.ctx.st_stats.reset()
+
+    second = run_tap(config, state=first.final_state)
+
+    def changed(kind: str) -> dict[int, dict[str, Any]]:
+        return {d["id"]: d for d in source(sandbox, kind)
+                if d.get("modifiedOn") and datetime.fromisoformat(d["modifiedOn"]) > since}
+
+    incremental = ("customers", "locations", "materials", "services", "equipment", "vendors", "invoices",
+                   "payments", "credit_memos", "inventory_bills")
+    expected = {stream: set(changed(SOURCE_KIND[stream])) for stream in incremental}
+    expected["customers"] |= {c["customerId"] for c in changed("contacts").values()}
+    assert sum(len(ids) for ids in expected.values()) > 20  # the days brought real work
+    for stream in incremental:
+        emitted = {r["id"]: r for r in second.records(stream)}
+        assert expected[stream] <= set(emitted), stream
+        for record_id in changed(SOURCE_KIND[stream]):
+            assert emitted[record_id]["modifiedOn"] == source_doc(sandbox, stream, record_id)["modifiedOn"]
+        # Besides the changes, at most the few rows an export repeats at its tail (includeRecentChanges).
+        assert len(set(emitted) - expected[stream]) <= 3, stream
+    export_calls = {key: n for key, n in stats(sandbox)["calls"].items() if "/export/" in key}
+    changed_total = sum(len(ids) for ids in expected.values())
+    assert sum(export_calls.values()) <= len(export_calls) + changed_total // 1000 + 1
+
+
+def source_doc(sandbox: RunningSandbox, stream: str, record_id: int) -> dict[str, Any]:
+    return next(d for d in source(sandbox, SOURCE_KIND[stream]) if d["id"] == record_id)
