@@ -59,15 +59,18 @@ class StatsMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        status = 0
+        counted = False
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
+        async def send_and_count(message: Message) -> None:
+            # Count before the answer leaves, so a client never sees its answer before its call is counted.
+            nonlocal counted
+            if message["type"] == "http.response.start" and not counted:
+                counted = True
+                self.stats.record(scope["method"], scope["path"], message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, send_and_count)
         finally:
-            self.stats.record(scope["method"], scope["path"], status)
+            if not counted:  # the connection was dropped without an answer
+                self.stats.record(scope["method"], scope["path"], 0)
