@@ -1,26 +1,16 @@
-"""End-to-end fixtures: the real Meltano project (`meltano.yml`) running the three plugins against a sandbox.
-
-Meltano installs the plugins once per session into a temporary system directory; each test gets its own
-sandbox copy, its own Meltano state database and its own ledger.
-"""
+"""End-to-end fixtures: Meltano installs the plugins once per session into a temporary system directory;
+each test gets its own sandbox copy, its own Meltano state database and its own ledger."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
-from sandbox.freshbooks.testing import SideDoor
+from e2e_harness import MELTANO, REPO, Pipeline
 from sandbox.testing import RunningSandbox
-
-REPO = Path(__file__).resolve().parents[2]
-MELTANO = shutil.which("meltano", path=str(Path(sys.executable).parent)) or "meltano"
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 @pytest.fixture(scope="session")
@@ -31,54 +21,6 @@ def meltano_sys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = subprocess.run([MELTANO, "install"], cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return sys_dir
-
-
-class Pipeline:
-    """`meltano` commands against one sandbox, with this test's own state and ledger."""
-
-    def __init__(self, sandbox: RunningSandbox, sys_dir: Path, workdir: Path) -> None:
-        self.sandbox = sandbox
-        self.fb = SideDoor(sandbox.fb_url)
-        self.ledger = workdir / "ledger.db"
-        self.env = {
-            **os.environ,
-            "MELTANO_SYS_DIR_ROOT": str(sys_dir),
-            "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "TAP_SERVICETITAN_API_URL": sandbox.st_url,
-            "TAP_SERVICETITAN_AUTH_URL": sandbox.st_url,
-            "TARGET_FRESHBOOKS_API_URL": sandbox.fb_url,
-            "TARGET_FRESHBOOKS_AUTH_URL": sandbox.fb_url,
-            "TARGET_FRESHBOOKS_LEDGER_URL": f"sqlite:///{self.ledger}",
-            "TARGET_FRESHBOOKS_TOKEN_KEY": Fernet.generate_key().decode(),
-        }
-
-    def meltano(self, *args: str, check: bool = True, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([MELTANO, *args], cwd=REPO, env={**self.env, **extra_env},
-                              capture_output=True, text=True, timeout=900)
-        if check:
-            assert done.returncode == 0, f"meltano {' '.join(args)} failed:\n{done.stdout}\n{done.stderr[-6000:]}"
-        return done
-
-    def authorize(self) -> None:
-        self.meltano("invoke", "target-freshbooks:authorize")
-
-    def run(self, *extra: str, check: bool = True, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        return self.meltano("run", *extra, "tap-servicetitan", "servicetitan-to-freshbooks", "target-freshbooks",
-                            check=check, **extra_env)
-
-    def reset_stats(self) -> None:
-        self.sandbox.ctx.fb_stats.reset()
-        self.sandbox.ctx.st_stats.reset()
-
-    def freshbooks_writes(self) -> int:
-        """Calls since the last reset that could change FreshBooks' accounting data."""
-        stats = self.sandbox.ctx.fb_stats
-        return sum(stats.count(method, "/accounting/") for method in WRITE_METHODS)
-
-    def freshbooks_creates(self) -> int:
-        return self.sandbox.ctx.fb_stats.count("POST", "/accounting/")
 
 
 @pytest.fixture

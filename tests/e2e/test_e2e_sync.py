@@ -8,8 +8,8 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from conftest import Pipeline
-from servicetitan_truth import expected_sync
+from e2e_harness import Pipeline
+from e2e_truth import expected_sync
 
 pytestmark = pytest.mark.e2e
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Pipeline
+from e2e_harness import Pipeline
+from e2e_truth import expected_sync
 from sandbox.servicetitan.data import iter_records
 from sandbox.servicetitan.repository import Repository
-from servicetitan_truth import expected_sync
 
 pytestmark = pytest.mark.e2e
 
