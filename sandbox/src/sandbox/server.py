@@ -6,14 +6,14 @@ import asyncio
 import logging
 import socket
 import threading
-from typing import Literal
+from typing import Any, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from sandbox.admin import common_admin_routes
 from sandbox.context import SandboxContext
-from sandbox.faults import FaultMiddleware, TransportExposingProtocol, freshbooks_error, servicetitan_error
+from sandbox.faults import ErrorBody, FaultMiddleware, TransportExposingProtocol, freshbooks_error, servicetitan_error
 from sandbox.stats import StatsMiddleware
 
 Simulator = Literal["servicetitan", "freshbooks"]
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 def build_app(ctx: SandboxContext, which: Simulator) -> ASGIApp:
     """One simulator's ASGI app: its routes, the common admin routes, and call counting."""
+    settings: Any
+    error_body: ErrorBody
     if which == "servicetitan":
         from sandbox.servicetitan.app import create_app
 

@@ -176,8 +176,8 @@ class Repository:
     def refresh_customer_balance(self, customer_id: int) -> dict[str, Any]:
         """Recompute a customer's balance from their active invoices (modifiedOn moves if it changed)."""
         with self.store.lock:
-            rows = self.store.conn.execute(
-                "SELECT doc FROM st_record WHERE kind = 'invoices' AND parent_id = ? AND active = 1",
+            rows = self.store.conn.execute(  # `+active` keeps SQLite on the parent index
+                "SELECT doc FROM st_record WHERE kind = 'invoices' AND parent_id = ? AND +active = 1",
                 (customer_id,),
             ).fetchall()
         total = sum((Decimal(db.loads(r[0])["balance"] or "0") for r in rows), ZERO)
