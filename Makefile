@@ -23,16 +23,19 @@ install: $(STAMP)
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
-## test: lint and run every test
+MYPY_PATHS := sandbox/src tap-servicetitan/tap_servicetitan transform/map_servicetitan_freshbooks \
+	target-freshbooks/target_freshbooks
+
+## test: lint, type-check and run every test (two workers: CI's machine has two cores)
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/mypy $(MYPY_PATHS)
+	$(BIN)/pytest -n 2 --dist loadscope
 
 ## lint: ruff and mypy
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy sandbox/src tap-servicetitan/tap_servicetitan transform/map_servicetitan_freshbooks \
-		target-freshbooks/target_freshbooks
+	$(BIN)/mypy $(MYPY_PATHS)
 
 ## bench: print the benchmark figures
 bench: install
