@@ -205,6 +205,10 @@ class ServiceTitanStream(RESTStream[Any]):
             raise RetriableServiceTitanError(problem, response)
         raise ServiceTitanAPIError(problem)
 
+    def select(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records of one page to emit (all of them, unless a stream says otherwise)."""
+        return records
+
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         yield from response_body(response).get("data") or []
 

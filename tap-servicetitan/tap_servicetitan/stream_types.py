@@ -58,14 +58,8 @@ class ExportStream(ServiceTitanStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         emitted = LatestVersions()
         for page in self.export_pages(self.resource, self.bookmark(TOKEN_KEY), context):
-            for record in emitted.fresh(page.records):
-                if self.keep(record):
-                    yield record
+            yield from self.select(emitted.fresh(page.records))
             self.checkpoint(**self.page_state(page))
-
-    def keep(self, record: dict[str, Any]) -> bool:
-        """Whether to emit a record the feed returned (all of them, unless a stream says otherwise)."""
-        return True
 
     def page_state(self, page: ExportPage) -> dict[str, Any]:
         """What to save in state once `page` has been emitted."""
@@ -94,7 +88,7 @@ class IncrementalListStream(ServiceTitanStream):
             self.tenant_path(), params, ModifiedOnPaginator(bound), page_params, context
         ):
             records = list(body.get("data") or [])
-            yield from emitted.fresh(records)
+            yield from self.select(emitted.fresh(records))
             bound = newest_modified_on(records, bound)
             if bound:
                 self.checkpoint(**{MODIFIED_KEY: bound})

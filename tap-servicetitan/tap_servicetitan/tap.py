@@ -11,6 +11,7 @@ from tap_servicetitan.auth import ServiceTitanAuthenticator
 from tap_servicetitan.config import CONFIG_SCHEMA, TapSettings, config_problems
 from tap_servicetitan.streams import STREAM_TYPES
 from tap_servicetitan.throttle import RequestThrottle
+from tap_servicetitan.window import KEPT_EARLIER_KEY, InvoiceWindow
 
 
 class TapServiceTitan(Tap):
@@ -62,6 +63,13 @@ class TapServiceTitan(Tap):
     def throttle(self) -> RequestThrottle:
         """One call-rate ceiling for every stream of the run."""
         return RequestThrottle(self.settings.max_requests_per_second)
+
+    @cached_property
+    def invoice_window(self) -> InvoiceWindow:
+        """Which invoices are in the sync window, for the invoices, payments and credit memos streams alike;
+        starts from the earlier invoices the invoices stream's state lists."""
+        saved = self.state.get("bookmarks", {}).get("invoices", {}).get(KEPT_EARLIER_KEY)
+        return InvoiceWindow(self.settings.start_date, saved if isinstance(saved, list) else ())
 
     def __repr__(self) -> str:
         return f"TapServiceTitan(tenant_id={self.config.get('tenant_id')!r})"
