@@ -2,8 +2,8 @@
 
 The scope follows the documented rules (README, tap and mapper READMEs), not the connector's code:
 invoices with a ServiceTitan status of Posted or Exported, dated on or after the start date or still
-carrying a balance, active; this issue's checks leave out invoices touched by adjustments, credit memos
-or refunds (later issues).
+open on it (a balance today, or paid off on or after it), active; this issue's checks leave out invoices
+touched by adjustments, credit memos or refunds (later issues).
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ def expected_sync(store: Store) -> Expected:
     expected = Expected(emails=primary_emails(store))
     for inv in invoices:
         date = inv["invoiceDate"][:10]
+        paid_on = (inv.get("paidOn") or "")[:10]  # the day the balance reached zero
+        open_on_start = Decimal(inv["balance"]) != 0 or paid_on >= START_DATE
         in_scope = (inv["active"] and inv["syncStatus"] in {"Posted", "Exported"}
-                    and (date >= START_DATE or Decimal(inv["balance"]) != 0))
+                    and (date >= START_DATE or open_on_start))
         untouched = not (inv.get("adjustmentToId") or inv["id"] in adjusted or inv["id"] in credited
                          or inv["id"] in refunded)
         if in_scope and untouched:
