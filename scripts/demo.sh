@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: seed the sandbox, serve it, authorize FreshBooks, sync ServiceTitan → FreshBooks with Meltano,
-# print the run summary, then run again and show that the second run writes nothing to FreshBooks.
+# print the run summary, run again (nothing to write), then simulate a week of business and sync it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,17 +55,27 @@ print(sum(n for key, n in calls.items() if key.split()[0] in {"POST", "PUT", "PA
           and "/accounting/" in key))'
 }
 
-for run in 1 2; do
+run_sync() {  # run_sync N: one meltano run, its summary, and its FreshBooks write count
     curl -fs -X DELETE "$FB/_sandbox/stats" >/dev/null
-    step "Run $run: meltano run tap-servicetitan servicetitan-to-freshbooks target-freshbooks"
-    if ! meltano run tap-servicetitan servicetitan-to-freshbooks target-freshbooks > "$DEMO/run$run.log" 2>&1; then
-        tail -n 40 "$DEMO/run$run.log"
-        echo "Run $run failed; the full log is $DEMO/run$run.log"
+    step "Run $1: meltano run tap-servicetitan servicetitan-to-freshbooks target-freshbooks"
+    if ! meltano run tap-servicetitan servicetitan-to-freshbooks target-freshbooks > "$DEMO/run$1.log" 2>&1; then
+        tail -n 40 "$DEMO/run$1.log"
+        echo "Run $1 failed; the full log is $DEMO/run$1.log"
         exit 1
     fi
-    summary "$DEMO/run$run.log"
-    echo "FreshBooks write calls in run $run: $(writes)"
-done
+    summary "$DEMO/run$1.log"
+    echo "FreshBooks write calls in run $1: $(writes)"
+}
+
+run_sync 1
+run_sync 2   # nothing changed in ServiceTitan: nothing to write
+
+step "A week of business in ServiceTitan (the sandbox's simulated activity)"
+curl -fs -X POST "$ST/_sandbox/activity" -H 'Content-Type: application/json' -d '{"days": 7}' | python -c '
+import json, sys
+changes = json.load(sys.stdin)["changes"]
+print("  " + ", ".join(str(n) + " " + kind.replace(chr(95), chr(32)) for kind, n in sorted(changes.items()) if n))'
+run_sync 3   # only what changed moves
 
 step "Accounts receivable in FreshBooks (sandbox view)"
 curl -fs "$FB/_sandbox/accounts_receivable" | python -c '
@@ -75,4 +85,4 @@ clients = json.load(sys.stdin)["clients"].values()
 owed = [Decimal(c["outstanding"]) for c in clients if Decimal(c["outstanding"])]
 print(f"  {len(owed)} clients owe {sum(owed, Decimal(0)):,.2f} on sent invoices")'
 echo
-echo "Logs: $DEMO/ (run1.log, run2.log). Audit trail: meltano invoke target-freshbooks:audit --help"
+echo "Logs: $DEMO/ (run1.log, run2.log, run3.log). Audit trail: meltano invoke target-freshbooks:audit --help"
