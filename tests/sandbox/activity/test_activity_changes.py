@@ -114,7 +114,7 @@ def test_an_email_change_moves_the_customer_only_if_set_to(sandbox: RunningSandb
                                                            touches: bool) -> None:
     before = sandbox.ctx.clock.now()
     tails = feed_tails(st)
-    summary = post_activity(sandbox.st_url, {"days": 1, "per_day": ONLY_EMAILS,
+    summary = post_activity(sandbox.st_url, {"days": 1, "per_day": ONLY_EMAILS, "post_after_days": None,
                                              "email_change_touches_customer": touches})
     feeds = resumed_feeds(st, tails)
     contacts = feeds["contacts"]

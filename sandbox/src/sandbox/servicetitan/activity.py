@@ -3,9 +3,10 @@
 `run_activity` (the `sandbox activity` command and `POST /_sandbox/activity`) advances the simulated
 clock day by day. Each day brings new customers and pricebook items, jobs invoiced, payments (full,
 partial, split, overpaid), refunds, credit memos, invoices edited, voided or adjusted after the fact,
-inventory bills, changed emails and supplier details (rates in `PerDay`). Every change stamps
-`modifiedOn` from that day's moments, so it shows in `modifiedOnOrAfter` lists and export feeds; the
-money rules hold after each change. The same database, days and seed give the same changes.
+inventory bills, changed emails and supplier details (rates in `PerDay`). As each day closes, the
+office posts the invoices invoiced more than `post_after_days` before (Pending becomes Posted). Every
+change stamps `modifiedOn` from that day's moments, so it shows in `modifiedOnOrAfter` lists and export
+feeds; the money rules hold after each change. The same database, days and seed give the same changes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from sandbox.servicetitan.seed import SEED_META_KEY
 from sandbox.servicetitan.times import column_time
 
 MAX_DAYS = 3660
+POST_AFTER_DAYS = 3
+"""Default days between invoicing and posting (a batch-posting office; the reference does not say)."""
+ROUTE_FIELDS = ("days", "seed", "volume", "per_day", "email_change_touches_customer", "post_after_days")
 
 
 class NotSeeded(RuntimeError):
@@ -49,10 +53,13 @@ class ActivityOptions:
     """Multiplies every per-day rate."""
     email_change_touches_customer: bool = False
     """Whether a contact's new email also moves its customer's `modifiedOn` (UNCONFIRMED; the seed does not)."""
+    post_after_days: int | None = POST_AFTER_DAYS
+    """Pending invoices older than this many days are posted as each day closes; None: none are posted."""
 
     @classmethod
     def parse(cls, volume: Any = 1.0, per_day: Mapping[str, Any] | None = None,
-              email_change_touches_customer: Any = False) -> ActivityOptions:
+              email_change_touches_customer: Any = False,
+              post_after_days: Any = POST_AFTER_DAYS) -> ActivityOptions:
         """Options from the command line or a JSON body; ValueError names the bad one."""
         try:
             scale = float(volume) if not isinstance(volume, bool) else math.nan
@@ -77,7 +84,11 @@ class ActivityOptions:
             setattr(rates, kind, rate)
         if not isinstance(email_change_touches_customer, bool):
             raise ValueError("email_change_touches_customer must be true or false")
-        return cls(rates, scale, email_change_touches_customer)
+        if post_after_days is not None and (isinstance(post_after_days, bool) or not isinstance(post_after_days, int)
+                                            or not 0 <= post_after_days <= MAX_DAYS):
+            raise ValueError(f"post_after_days must be a whole number from 0 to {MAX_DAYS}, or null to post no "
+                             f"invoices, got {post_after_days!r}")
+        return cls(rates, scale, email_change_touches_customer, post_after_days)
 
 
 def default_seed(state: Mapping[str, Any], now: datetime) -> int:
@@ -112,6 +123,8 @@ def run_activity(ctx: SandboxContext, days: int, *, seed: int | None = None,
         business.as_of = day_end
         for when, kind in day_schedule(rng, counts, day_start, day_end):
             events.apply(kind, when, day_end)
+        if options.post_after_days is not None:
+            events.post_invoices(day_end, timedelta(days=options.post_after_days))
         writer.flush()
         store.set_meta(SEED_META_KEY, {**state, **business.state()})
         ctx.clock.set(day_end)
@@ -135,7 +148,7 @@ def changed_records(ctx: SandboxContext, since: datetime) -> dict[str, int]:
 
 
 def activity_routes(ctx: SandboxContext) -> list[BaseRoute]:
-    """`POST /_sandbox/activity` with `{"days": N, "seed": S, "volume": X, "per_day": {...}}`."""
+    """`POST /_sandbox/activity` with `{"days": N, "seed": S, "volume": X, "per_day": {...}, "post_after_days": D}`."""
 
     async def activity(request: Request) -> Response:
         raw = await request.body()
@@ -145,13 +158,14 @@ def activity_routes(ctx: SandboxContext) -> list[BaseRoute]:
             return JSONResponse({"error": "the body must be a JSON object such as {\"days\": 3}"}, 400)
         if not isinstance(body, dict) or "days" not in body:
             return JSONResponse({"error": "the body must be a JSON object with \"days\", such as {\"days\": 3}"}, 400)
-        unknown = sorted(set(body) - {"days", "seed", "volume", "per_day", "email_change_touches_customer"})
+        unknown = sorted(set(body) - set(ROUTE_FIELDS))
         if unknown:
-            return JSONResponse({"error": f"unknown field(s) {', '.join(unknown)}; known: days, seed, volume, "
-                                          "per_day, email_change_touches_customer"}, 400)
+            return JSONResponse({"error": f"unknown field(s) {', '.join(unknown)}; known: {', '.join(ROUTE_FIELDS)}"},
+                                400)
         try:
             options = ActivityOptions.parse(body.get("volume", 1.0), body.get("per_day"),
-                                            body.get("email_change_touches_customer", False))
+                                            body.get("email_change_touches_customer", False),
+                                            body.get("post_after_days", POST_AFTER_DAYS))
             summary = run_activity(ctx, body["days"], seed=body.get("seed"), options=options)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, 400)

@@ -16,8 +16,8 @@ from sandbox.servicetitan import db
 from sandbox.servicetitan.accounting import ZERO, invoice_amounts, money
 from sandbox.servicetitan.business import Business, Customer, InvoiceDraft, Place
 from sandbox.servicetitan.data import get_record
-from sandbox.servicetitan.repository import Repository
-from sandbox.servicetitan.times import api_date, column_time, parse_time
+from sandbox.servicetitan.repository import Repository, settled_on
+from sandbox.servicetitan.times import column_time, parse_time
 from sandbox.store import Store
 
 
@@ -53,6 +53,8 @@ class Books:
         self.store = store
         self.invoices: dict[int, InvoiceFacts] = {}
         self.payments: dict[int, PaymentFacts] = {}
+        self.pending: dict[int, datetime] = {}
+        """Every invoice (active or not) whose `syncStatus` is Pending, with when it was created."""
 
     @classmethod
     def load(cls, store: Store, since: datetime) -> Books:
@@ -66,6 +68,10 @@ class Books:
             payments = store.conn.execute(
                 "SELECT doc FROM st_record WHERE kind = 'payments' AND active = 1 AND created_on >= ? ORDER BY id",
                 (column_time(since),)).fetchall()
+            pending = store.conn.execute(
+                "SELECT id, created_on FROM st_record WHERE kind = 'invoices' "
+                "AND json_extract(doc, '$.syncStatus') = 'Pending'").fetchall()
+        books.pending = {invoice_id: parse_time(created) for invoice_id, created in pending}
         for invoice_id, customer_id, created, total, balance, adjustment_to in rows:
             if adjustment_to is not None:
                 adjusted.append(int(adjustment_to))
@@ -91,6 +97,10 @@ class Books:
         facts = InvoiceFacts(doc["id"], doc["customer"]["id"], parse_time(doc["createdOn"]), Decimal(doc["total"]),
                              Decimal(doc["balance"]), doc["adjustmentToId"], bool(doc["active"]))
         self.invoices[facts.id] = facts
+        if doc["syncStatus"] == "Pending":
+            self.pending[facts.id] = facts.created
+        else:
+            self.pending.pop(facts.id, None)
         if facts.adjustment_to in self.invoices:
             self.invoices[facts.adjustment_to].adjusted = True
         return facts
@@ -101,6 +111,11 @@ class Books:
                              [(a["appliedTo"], Decimal(a["appliedAmount"])) for a in doc["appliedTo"]])
         self.payments[facts.id] = facts
         return facts
+
+    def pending_before(self, cutoff: datetime) -> list[int]:
+        """Pending invoices created before `cutoff`, oldest first."""
+        due = [(created, invoice_id) for invoice_id, created in self.pending.items() if created < cutoff]
+        return [invoice_id for _, invoice_id in sorted(due)]
 
     def open_invoices(self, least: Decimal = Decimal("0.01")) -> list[InvoiceFacts]:
         """Active invoices owing at least `least`."""
@@ -146,7 +161,7 @@ class Ledger:
     def settle_invoice(self, repo: Repository, invoice_id: int, *, recompute: bool = False) -> dict[str, Any]:
         """Bring an invoice's balance (and, if `recompute`, its totals from its items) in line; modifiedOn moves.
 
-        `paidOn` is the day it was paid off, and is cleared if it owes again.
+        `paidOn` follows the balance (`settled_on`): the day it was paid off, cleared if it owes again.
         """
         doc = self.invoice(invoice_id)
         changes: dict[str, Any] = {}
@@ -160,8 +175,7 @@ class Ledger:
                            discountTotal=money(discount))
         balance = total - repo.applied_to_invoice(invoice_id)
         changes["balance"] = money(balance)
-        paid_off = balance == 0 and total != 0
-        changes["paidOn"] = (doc["paidOn"] or api_date(repo.now.date())) if paid_off else None
+        changes["paidOn"] = settled_on(doc["paidOn"], total, balance, repo.now)
         updated = repo.update("invoices", invoice_id, changes)
         updated["items"] = doc["items"]
         self.books.note_invoice(updated)

@@ -29,6 +29,8 @@ from sandbox.servicetitan.times import parse_time
 RECENT = timedelta(days=60)
 """How far back payments, edits, voids and adjustments look for invoices (older open ones are paid too)."""
 EDITABLE = timedelta(days=45)
+POSTING_BEFORE_CLOSE = timedelta(seconds=1)
+"""The day's batch posting happens this long before the day ends (so never after the clock's new time)."""
 VARIANTS = ("PRO", "PLUS", "ECO", "HD", "V2", "XL")
 CATALOGUE_CODES = frozenset(spec.code for spec in (*company.MATERIALS, *company.SERVICES, *company.EQUIPMENT))
 """New pricebook items are variants of the company's catalogue items (not of earlier variants)."""
@@ -391,6 +393,18 @@ class Events:
         self.books.note_invoice(self.ledger.invoice(adjustment.id))
         self.ledger.settle_customer(self.repo(when), facts.customer_id)
         self.counts["adjustment_invoices"] += 1
+
+    def post_invoices(self, day_end: datetime, delay: timedelta) -> None:
+        """The office's batch posting as the day closes: Pending invoices created more than `delay` before
+        the day's end become Posted (`modifiedOn` moves), oldest first."""
+        due = self.books.pending_before(day_end - delay)
+        if not due:
+            return
+        repo = self.repo(day_end - POSTING_BEFORE_CLOSE)
+        for invoice_id in due:
+            repo.update("invoices", invoice_id, {"syncStatus": "Posted"})
+            del self.books.pending[invoice_id]
+        self.counts["invoices_posted"] += len(due)
 
     # ------------------------------------------------------------------ suppliers and contacts
 

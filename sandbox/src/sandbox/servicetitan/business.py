@@ -25,11 +25,13 @@ from sandbox.servicetitan.accounting import (
     zone_headline_rate,
 )
 from sandbox.servicetitan.db import allocate_ids
-from sandbox.servicetitan.repository import BulkWriter
+from sandbox.servicetitan.repository import BulkWriter, settled_on
 from sandbox.servicetitan.times import api_date, api_time, parse_time
 from sandbox.store import Store
 
 ONE = Decimal("1")
+SEED_PENDING = timedelta(days=14)
+"""The seed's office has posted the documents dated more than this before `as_of`; younger ones are Pending."""
 
 
 class IdSource:
@@ -592,7 +594,8 @@ class Business:
                             total, discount_total, zone, summary, adjustment_to=adjustment_to)
 
     def sync_status(self, when: datetime) -> str:
-        return "Posted" if when < self.as_of - timedelta(days=14) else "Pending"
+        """The seed's documents are Posted unless they are younger than `SEED_PENDING` at `as_of`."""
+        return "Posted" if when < self.as_of - SEED_PENDING else "Pending"
 
     def write_invoice(self, draft: InvoiceDraft) -> None:
         """Write an invoice once its applications are known; the customer's balance follows."""
@@ -601,9 +604,8 @@ class Business:
         if draft.voided_at is not None:
             changes.append(draft.voided_at)
         modified = max(changes)
-        paid_on = None
-        if draft.applications and balance == 0 and draft.total != 0:
-            paid_on = api_date(max(when for when, _ in draft.applications).date())
+        last_applied = max((when for when, _ in draft.applications), default=draft.created)
+        paid_on = settled_on(None, draft.total, balance, last_applied)
         customer = draft.customer
         due = draft.created.date() + timedelta(days=30 if customer.term == "Net 30" else 0)
         doc = records.invoice(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sandbox.servicetitan import db
 from sandbox.servicetitan.accounting import ZERO, money
-from sandbox.servicetitan.times import api_time, column_time, parse_time
+from sandbox.servicetitan.times import api_date, api_time, column_time, parse_time
 from sandbox.store import Store
 
 PARENT_FIELD = {
@@ -34,6 +34,17 @@ def parent_of(kind: str, doc: dict[str, Any]) -> int | None:
         vendor = doc.get("vendor")
         return int(vendor["id"]) if vendor else None
     return None
+
+
+def settled_on(paid_on: str | None, total: Decimal, balance: Decimal, when: datetime) -> str | None:
+    """An invoice's `paidOn` after a change at `when` that left it with `balance`.
+
+    The day (midnight UTC, as the seed writes it) its balance reached zero, kept while it stays paid off;
+    None while it owes, or if its total is zero (nothing was ever paid off).
+    """
+    if balance != 0 or total == 0:
+        return None
+    return paid_on or api_date(when.date())
 
 
 def to_row(kind: str, doc: dict[str, Any], parent_id: int | None = None, active: bool | None = None) -> db.Row:
@@ -164,13 +175,19 @@ class Repository:
         return sum((Decimal(r[0]) for r in rows), ZERO)
 
     def refresh_invoice_balance(self, invoice_id: int) -> dict[str, Any]:
-        """Recompute an invoice's balance from its applications (modifiedOn moves if it changed)."""
+        """Recompute an invoice's balance from its applications, and its `paidOn` (`settled_on`) from that.
+
+        `modifiedOn` moves if either changed.
+        """
         doc = self.get("invoices", invoice_id)
         if doc is None:
             raise KeyError(f"no invoice {invoice_id}")
-        balance = money(Decimal(doc["total"] or "0") - self.applied_to_invoice(invoice_id))
-        if balance != doc["balance"]:
-            doc = self.update("invoices", invoice_id, {"balance": balance})
+        total = Decimal(doc["total"] or "0")
+        balance = money(total - self.applied_to_invoice(invoice_id))
+        paid_on = settled_on(doc.get("paidOn"), total, Decimal(balance), self.now)
+        changes = {key: value for key, value in (("balance", balance), ("paidOn", paid_on)) if doc.get(key) != value}
+        if changes:
+            doc = self.update("invoices", invoice_id, changes)
         return doc
 
     def refresh_customer_balance(self, customer_id: int) -> dict[str, Any]:
