@@ -68,6 +68,9 @@ def test_cli_names_a_bad_rate(seeded_template: Path, tmp_path: Path) -> None:
     ({"days": 1, "per_day": {"jobz": 1}}, "jobz"),
     ({"days": 1, "per_day": {"jobs": -2}}, "jobs"),
     ({"days": 1, "colour": "red"}, "colour"),
+    ({"days": 1, "post_after_days": -1}, "post_after_days"),
+    ({"days": 1, "post_after_days": "3"}, "post_after_days"),
+    ({"days": 1, "post_after_days": 1.5}, "post_after_days"),
 ])
 def test_route_names_what_is_wrong(sandbox: RunningSandbox, body: dict, named: str) -> None:  # type: ignore[type-arg]
     before = sandbox.ctx.clock.now()
