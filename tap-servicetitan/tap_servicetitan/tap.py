@@ -11,7 +11,7 @@ from tap_servicetitan.auth import ServiceTitanAuthenticator
 from tap_servicetitan.config import CONFIG_SCHEMA, TapSettings, config_problems
 from tap_servicetitan.streams import STREAM_TYPES
 from tap_servicetitan.throttle import RequestThrottle
-from tap_servicetitan.window import KEPT_EARLIER_KEY, InvoiceWindow
+from tap_servicetitan.window import InvoiceWindow
 
 
 class TapServiceTitan(Tap):
@@ -67,9 +67,13 @@ class TapServiceTitan(Tap):
     @cached_property
     def invoice_window(self) -> InvoiceWindow:
         """Which invoices are in the sync window, for the invoices, payments and credit memos streams alike;
-        starts from the earlier invoices the invoices stream's state lists."""
-        saved = self.state.get("bookmarks", {}).get("invoices", {}).get(KEPT_EARLIER_KEY)
-        return InvoiceWindow(self.settings.start_date, saved if isinstance(saved, list) else ())
+        starts from what the invoices stream's state lists (earlier invoices kept, documents due)."""
+        saved = self.state.get("bookmarks", {}).get("invoices", {})
+        return InvoiceWindow.from_state(self.settings.start_date, saved if isinstance(saved, dict) else {})
+
+    def save_invoice_window(self) -> None:
+        """Put the window's lists in the invoices stream's state, which every STATE message carries."""
+        self.invoice_window.save(self.streams["invoices"].stream_state)
 
     def __repr__(self) -> str:
         return f"TapServiceTitan(tenant_id={self.config.get('tenant_id')!r})"

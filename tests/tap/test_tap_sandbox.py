@@ -196,14 +196,16 @@ def test_a_run_killed_mid_export_resumes_from_its_token_and_loses_nothing(
 
 
 def test_the_next_run_reads_only_what_changed(sandbox: RunningSandbox) -> None:
-    """Targeted changes written through the simulator's repository (an old paid invoice edited, an email
-    changed, a vendor edited, a material deactivated); the next test lets `sandbox activity` choose."""
+    """Targeted changes written through the simulator's repository (an old invoice paid off after the start
+    date edited, an email changed, a vendor edited, a material deactivated); the next test lets
+    `sandbox activity` choose."""
     config = sandbox.tap_config(start_date=START)
     first = run_tap(config)
 
     start = date.fromisoformat(START)
     old_paid = next(d for d in source(sandbox, "invoices")
-                    if datetime.fromisoformat(d["invoiceDate"]).date() < start and Decimal(d["balance"]) == 0)
+                    if datetime.fromisoformat(d["invoiceDate"]).date() < start and Decimal(d["balance"]) == 0
+                    and (d["paidOn"] or "")[:10] >= START)
     email = next(c for c in source(sandbox, "contacts") if c["type"] == "Email" and c["active"])
     vendor = source(sandbox, "vendors")[0]
     material = next(d for d in source(sandbox, "materials") if d["active"])

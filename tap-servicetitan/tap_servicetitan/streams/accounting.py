@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.types import Context
 
 from tap_servicetitan.client import ServiceTitanStream
+from tap_servicetitan.records import LatestVersions
 from tap_servicetitan.stream_types import (
     TOKEN_KEY,
     ExportPage,
@@ -14,7 +16,7 @@ from tap_servicetitan.stream_types import (
     IncrementalListStream,
     ReferenceListStream,
 )
-from tap_servicetitan.window import KEPT_EARLIER_KEY, is_opening_invoice, opening_by_doubt
+from tap_servicetitan.window import LOOKUP_BATCH, opening_by_doubt
 
 INITIAL_EXPORT_DONE_KEY = "initialExportDone"
 
@@ -41,12 +43,13 @@ class InvoicesStream(ExportStream):
     """Invoices with their `items`, from the invoice export.
 
     The first run (no token in state, e.g. after `meltano state clear` or with `--full-refresh`) reads
-    the export from the beginning and keeps the invoices in the window (`window.is_opening_invoice`):
-    dated on or after `start_date`, plus the earlier active ones still open on `start_date`, the opening
-    receivables that later payments land on. Until that first export reaches its end, state says so
-    (`initialExportDone: false`), so that a resumed first run filters the same way. Later runs emit every
-    invoice that changed, however old. State also lists the earlier invoices emitted so far
-    (`keptEarlierInvoiceIds`), which decides which old payments and credit memos are emitted.
+    the export from the beginning and keeps the invoices in the window (`InvoiceWindow.admit`): dated on
+    or after `start_date`, plus the earlier active ones still open on `start_date`, the opening receivables
+    that later payments land on. Until that first export reaches its end, state says so
+    (`initialExportDone: false`), so that a resumed first run filters the same way. Later runs emit the
+    changed invoices in that window, and every change to an earlier invoice already emitted (listed in
+    `keptEarlierInvoiceIds`); an earlier invoice entering the window then (reopened by a refund, say) is
+    added to that list, and its earlier payments and credit memos become due (`earlierDocumentsDue`).
     """
 
     name = "invoices"
@@ -71,11 +74,10 @@ class InvoicesStream(ExportStream):
         start = window.start
         selected = []
         for record in records:
-            emit = not self._initial_export or start is None or is_opening_invoice(record, start)
-            if emit and self._initial_export and start is not None and opening_by_doubt(record, start):
-                self._paid_without_date += 1
-            window.note_invoice(record, emit)
-            if emit:
+            in_doubt = (start is not None and opening_by_doubt(record, start)
+                        and (self._initial_export or record.get("id") not in window.kept_earlier))
+            if window.admit(record, first_run=self._initial_export):
+                self._paid_without_date += in_doubt
                 selected.append(record)
         return selected
 
@@ -83,20 +85,33 @@ class InvoicesStream(ExportStream):
         state = super().page_state(page)
         if self._initial_export:
             state[INITIAL_EXPORT_DONE_KEY] = not page.has_more
-        window = self._st_tap.invoice_window
-        if window.start is not None:
-            state[KEPT_EARLIER_KEY] = window.kept_earlier_ids()
         return state
+
+    def checkpoint(self, **values: Any) -> None:
+        self._st_tap.invoice_window.save(self.stream_state)
+        super().checkpoint(**values)
 
 
 class WindowedStream(ServiceTitanStream):
     """Payments and credit memos: those dated before `start_date` are emitted only when applied to at least
-    one invoice in the window (see `window`); the others would point at invoices downstream never gets."""
+    one invoice in the window (see `window`); the others would point at invoices downstream never gets.
+
+    Before its own feed, the stream emits the earlier documents of the invoices that entered the window on
+    a later run (`InvoiceWindow.due_ids`), fetched by invoice from the list endpoint, since the feed only
+    hands out what changed. Once they are emitted, the stream drops them from the due list and writes
+    STATE; an interrupted run fetches them again.
+    """
 
     date_field: ClassVar[str] = "date"
+    list_resource: ClassVar[str]
+    """The list endpoint that filters by `appliedToInvoiceIds`."""
+    list_params: ClassVar[dict[str, str]]
+    """Its parameters asking for inactive documents too."""
 
     def get_records(self, context: Context | None) -> Any:
         self._left_out = 0
+        self._sent_by_invoice = LatestVersions()
+        yield from self.earlier_documents_due(context)
         yield from super().get_records(context)
         if self._left_out:
             self.logger.info(
@@ -104,7 +119,29 @@ class WindowedStream(ServiceTitanStream):
                 self.name, self._left_out,
             )
 
+    def earlier_documents_due(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """The earlier documents of the invoices that entered the window, `LOOKUP_BATCH` invoices a call.
+        No call at all when none are due (the usual case)."""
+        window = self._st_tap.invoice_window
+        invoice_ids = window.due_ids(self.name)
+        if not invoice_ids:
+            return
+        for offset in range(0, len(invoice_ids), LOOKUP_BATCH):
+            batch = invoice_ids[offset:offset + LOOKUP_BATCH]
+            params = {**self.list_params, "appliedToInvoiceIds": ",".join(str(i) for i in batch)}
+            for body in self.list_pages(self.tenant_path(self.list_resource), params, context):
+                yield from self._sent_by_invoice.fresh(window.earlier(body.get("data") or [], self.date_field))
+        self.logger.info(
+            "[%s] %d dated before start_date emitted for %d earlier invoices that entered the sync window.",
+            self.name, len(self._sent_by_invoice), len(invoice_ids),
+        )
+        window.documents_sent(self.name, invoice_ids)
+        self._st_tap.save_invoice_window()
+        self.checkpoint()
+
     def select(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self._sent_by_invoice:
+            records = self._sent_by_invoice.fresh(records)  # not again, unless changed since
         selected = self._st_tap.invoice_window.select(records, self.date_field, self.look_up_invoices)
         self._left_out += len(records) - len(selected)
         return selected
@@ -124,6 +161,8 @@ class PaymentsStream(WindowedStream, ExportStream):
     name = "payments"
     module = "accounting"
     resource = "export/payments"
+    list_resource = "payments"  # Payments_GetList
+    list_params: ClassVar[dict[str, str]] = {"activeState": "All"}
 
 
 class CreditMemosStream(WindowedStream, IncrementalListStream):
@@ -132,6 +171,7 @@ class CreditMemosStream(WindowedStream, IncrementalListStream):
     name = "credit_memos"
     module = "accounting"
     resource = "credit-memos"
+    list_resource = "credit-memos"  # CreditMemos_GetCreditMemosList
 
 
 class InventoryBillsStream(ExportStream):
