@@ -69,11 +69,11 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "start_date",
         th.StringType,
         title="Start date",
-        description="ISO date (`2026-01-01`). On the first run (and after a state reset) invoices dated before it "
-        "are skipped unless they were still open on it (a balance today, or paid off on or after it); later runs "
-        "emit every invoice that changed. Payments and credit memos dated before it are emitted only when applied "
-        "to an invoice the tap keeps. Other streams are read in full on the first run. Leave empty to keep "
-        "everything.",
+        description="ISO date (`2026-01-01`). Invoices dated before it are skipped unless they were still open on "
+        "it (a balance today, or paid off on or after it) or were already emitted; one that enters on a later run "
+        "(reopened by a refund) comes with its earlier payments and credit memos. Payments and credit memos dated "
+        "before it are emitted only when applied to an invoice the tap keeps. Other streams are read in full on "
+        "the first run. Leave empty to keep everything.",
         examples=["2026-01-01"],
     ),
     th.Property(
