@@ -125,15 +125,19 @@ def seed(db_path: Path, seed_number: int, invoices: int, customers: int | None,
               help="Average changes of one kind per day, e.g. jobs=20 (a wrong kind lists the kinds).")
 @click.option("--email-change-touches-customer/--email-change-leaves-customer", default=False, show_default=True,
               help="Whether a contact's new email also moves its customer's modifiedOn.")
+@click.option("--post-after-days", type=click.IntRange(0, 3660), default=3, show_default=True,
+              help="As each day closes, Pending invoices invoiced more than this many days before are posted.")
+@click.option("--no-posting", is_flag=True, help="Post no invoices: they stay Pending.")
 def activity(db_path: Path, days: int, seed_number: int | None, volume: float, per_day: tuple[str, ...],
-             email_change_touches_customer: bool) -> None:
+             email_change_touches_customer: bool, post_after_days: int, no_posting: bool) -> None:
     """Advance ServiceTitan's simulated clock by DAYS of business: new customers, jobs, payments, edits..."""
     from sandbox.servicetitan.activity import ActivityOptions, NotSeeded, run_activity
 
     if not db_path.exists():
         raise click.ClickException(f"{db_path} does not exist: run `sandbox seed --db {db_path}` first")
     try:
-        options = ActivityOptions.parse(volume, parse_pairs(per_day), email_change_touches_customer)
+        options = ActivityOptions.parse(volume, parse_pairs(per_day), email_change_touches_customer,
+                                        None if no_posting else post_after_days)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--per-day") from exc
     ctx = open_context(db_path)
