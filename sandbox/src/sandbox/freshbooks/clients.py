@@ -53,9 +53,6 @@ class Clients(Resource):
         "user_like": query.like(j("fname"), j("lname"), j("organization"), j("email"), j("username")),
         "has_outstanding": query.when_set(_sent_invoices_where(OUTSTANDING)),
         "has_draft": query.when_set(_sent_invoices_where("NOT COALESCE(json_extract(i.data, '$._sent'), 0)")),
-        "has_credit": query.when_set(
-            "EXISTS (SELECT 1 FROM fb_credit_notes n WHERE json_extract(n.data, '$.clientid') = fb_clients.id "
-            "AND n.vis_state IN (0, 2))"),
         **query.date_range("updated", j("updated")),
     }
 
@@ -68,6 +65,10 @@ class Clients(Resource):
             today = self.today().replace("'", "")
             overdue = f"{OUTSTANDING} AND json_extract(i.data, '$.due_date') < '{today}'"
             return query.when_set(_sent_invoices_where(overdue))
+        if name == "has_credit":
+            # Clients whose available credit (the pool: notes + overpayments - applied credit) is positive.
+            with_credit = [cid for cid, pool in receivables.credits(self.conn).items() if pool.available > 0]
+            return query.when_set(f"fb_clients.id IN ({', '.join(str(int(c)) for c in with_credit) or '-1'})")
         return super().filter_for(name)
 
     def defaults(self, record_id: int) -> dict[str, Any]:

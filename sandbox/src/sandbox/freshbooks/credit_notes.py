@@ -1,8 +1,11 @@
 """Credit notes: a credit to a client, from lines like an invoice's, that reduces what the client owes.
 
-The reference says little beyond the resource name and NodeSDK's mock; FIDELITY.md describes the
-minimal model kept here: the note's `amount` counts as the client's credit while it is not deleted;
-it is not applied to particular invoices (their `outstanding` does not move).
+The reference says little beyond the resource name and the docs' sample; FIDELITY.md describes the
+model kept here: while a note is not deleted its `amount` is part of the client's credit pool
+(`receivables.credits`), which payments of type `Credit` apply to invoices. A note is never applied by
+itself (its `paid` stays 0). Lines may have a negative `unit_cost` (a refund line) but the total may not
+be negative, and no write may leave the client's available credit negative: credit already applied must
+be unapplied (its Credit payments deleted) first.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from sandbox.freshbooks.db import public
 from sandbox.freshbooks.lines import compute, normalize_lines, render_lines
 from sandbox.freshbooks.query import j
 from sandbox.freshbooks.resource import DEFAULT_CURRENCY, Resource
-from sandbox.freshbooks.values import money, normalize_fields
+from sandbox.freshbooks.values import cents, money, normalize_fields
+
+CREDIT_TYPES = ("goodwill", "prepayment")
 
 HEADER_FIELDS = {
     "create_date": "date", "credit_number": "str", "credit_type": "str", "currency_code": "currency",
@@ -74,9 +79,34 @@ class CreditNotes(Resource):
         code = payload.get("currency_code") or changes.get("currency_code") or (current or {}).get(
             "currency_code", DEFAULT_CURRENCY)
         changes.update(normalize_fields(HEADER_FIELDS, payload, self.single, str(code)))
+        if "credit_type" in changes:
+            kind = str(changes["credit_type"] or "").strip().lower()
+            if kind not in CREDIT_TYPES and kind != (current or {}).get("credit_type"):
+                raise errors.invalid("credit_type", self.single, changes["credit_type"],
+                                     "Field 'credit_type' must be 'goodwill' or 'prepayment'.")
+            changes["credit_type"] = kind
         if "lines" in payload:
             changes["_lines"] = normalize_lines(payload["lines"], self.single, changes.get("currency_code") or code)
+            total = compute(changes["_lines"], "0", self.ctx.fb.tax_rounding).total
+            if total < 0:
+                raise errors.invalid("lines", self.single, str(cents(total)),
+                                     f"A credit note's total cannot be negative ({cents(total)}).")
         return changes
+
+    def credit_clients(self, data: dict[str, Any]) -> set[int]:
+        return {int(data["clientid"])} if data.get("clientid") is not None else set()
+
+    def credit_refusal(self, before: dict[str, Any] | None, after: dict[str, Any] | None,
+                       available: Decimal) -> errors.ApiError:
+        if before is None or after is None or after.get("vis_state") != before.get("vis_state"):
+            field, what = "vis_state", "This credit note cannot be deleted"
+        elif after.get("clientid") != before.get("clientid"):
+            field, what = "clientid", "This credit note cannot move to another client"
+        else:
+            field, what = "lines", "This credit note's amount cannot be reduced"
+        return errors.invalid(field, self.single, None,
+                              f"{what}: the client's credit is applied to invoices (its available credit would "
+                              f"be {cents(available)}); delete the Credit payments first.")
 
     def check_new(self, data: dict[str, Any]) -> None:
         if not data.get("credit_number"):

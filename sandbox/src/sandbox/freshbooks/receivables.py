@@ -1,8 +1,12 @@
 """What clients owe, as FreshBooks' accounts receivable reports it.
 
 Only sent invoices count (drafts are ignored by FreshBooks' accounting reports until sent); deleted
-invoices do not count, archived ones do. A client's credit (active credit notes, plus what payments
-paid beyond an invoice's amount) reduces what it owes.
+invoices do not count, archived ones do. A client's available credit reduces what it owes.
+
+A client's credit is one pool (FreshBooks applies credit from the pool; an API caller cannot pick the
+note): the amounts of its credit notes that are not deleted, plus overpayments (what non-Credit payments
+paid on a sent invoice beyond its amount), minus the active payments of type `Credit` (credit applied to
+invoices). `credits()` computes it; payments and credit notes refuse writes that would make it negative.
 """
 
 from __future__ import annotations
@@ -20,6 +24,74 @@ ZERO = Decimal("0")
 
 
 @dataclass
+class Credit:
+    """A client's credit pool."""
+
+    notes: Decimal = ZERO
+    """Amounts of the client's credit notes with vis_state 0 or 2."""
+    overpaid: Decimal = ZERO
+    """What non-Credit payments paid beyond the amounts of the client's sent invoices."""
+    applied: Decimal = ZERO
+    """Amounts of the client's active (vis_state 0) payments of type Credit."""
+
+    @property
+    def available(self) -> Decimal:
+        return self.notes + self.overpaid - self.applied
+
+
+def _client_filter(key: str, client_ids: list[int] | None) -> tuple[str, list[Any]]:
+    if client_ids is None:
+        return "", []
+    return f" AND json_extract(data, '$.{key}') IN ({', '.join('?' * len(client_ids))})", list(client_ids)
+
+
+def credits(conn: sqlite3.Connection, client_ids: list[int] | None = None) -> dict[int, Credit]:
+    """The credit pools of the given clients (every client with any credit activity if None).
+
+    An invoice's overpayment is `min(non-Credit paid, paid - amount)` when positive: the excess is the cash
+    payments', so a Credit payment never makes an overpayment credit, yet a cash payment that lands after
+    credit was applied makes one for what it paid beyond what was left.
+    """
+    if client_ids is not None and not client_ids:
+        return {}
+    result: dict[int, Credit] = {}
+    if client_ids is not None:
+        result = {int(cid): Credit() for cid in client_ids}
+    wanted = None if client_ids is None else {int(cid) for cid in client_ids}
+    credit_paid: dict[int, Decimal] = {}
+    rows = conn.execute("SELECT data FROM fb_payments WHERE vis_state = 0 AND json_extract(data, '$.type') = 'Credit'")
+    for (raw,) in rows:
+        payment = orjson.loads(raw)
+        amount = money_amount(payment.get("amount"))
+        if payment.get("invoiceid") is not None:
+            invoice_id = int(payment["invoiceid"])
+            credit_paid[invoice_id] = credit_paid.get(invoice_id, ZERO) + amount
+        client = payment.get("clientid")
+        if client is not None and (wanted is None or int(client) in wanted):
+            result.setdefault(int(client), Credit()).applied += amount
+    where, params = _client_filter("customerid", client_ids)
+    for (raw,) in conn.execute(f"SELECT data FROM fb_invoices WHERE vis_state IN (0, 2){where}", params):
+        invoice = orjson.loads(raw)
+        if not invoice.get("_sent"):
+            continue
+        paid = money_amount(invoice.get("paid"))
+        cash = paid - credit_paid.get(int(invoice["id"]), ZERO)
+        over = min(cash, paid - money_amount(invoice.get("amount")))
+        if over > 0:
+            result.setdefault(int(invoice["customerid"]), Credit()).overpaid += over
+    where, params = _client_filter("clientid", client_ids)
+    for (raw,) in conn.execute(f"SELECT data FROM fb_credit_notes WHERE vis_state IN (0, 2){where}", params):
+        note = orjson.loads(raw)
+        result.setdefault(int(note["clientid"]), Credit()).notes += money_amount(note.get("amount"))
+    return result
+
+
+def available_credit(conn: sqlite3.Connection, client_id: int) -> Decimal:
+    """What a client can still apply to invoices (negative only after edits nothing refused)."""
+    return credits(conn, [client_id])[client_id].available
+
+
+@dataclass
 class Balance:
     outstanding: Decimal = ZERO
     """Unpaid remainder of sent invoices."""
@@ -28,7 +100,8 @@ class Balance:
     overdue: Decimal = ZERO
     """Unpaid remainder of sent invoices past their due date."""
     credit: Decimal = ZERO
-    """Active credit notes plus overpayments."""
+    """Available credit: the pool (see `Credit`)."""
+    pool: Credit = field(default_factory=Credit)
     open_invoices: list[int] = field(default_factory=list)
 
     @property
@@ -42,6 +115,9 @@ class Balance:
             "balance": str(cents(self.owed)),
             "draft": str(cents(self.draft)),
             "overdue": str(cents(self.overdue)),
+            "credit_notes": str(cents(self.pool.notes)),
+            "overpayments": str(cents(self.pool.overpaid)),
+            "credit_applied": str(cents(self.pool.applied)),
             "open_invoices": self.open_invoices,
         }
 
@@ -60,23 +136,21 @@ def balances(conn: sqlite3.Connection, today: str, client_ids: list[int] | None 
         invoice = orjson.loads(raw)
         balance = result.setdefault(int(invoice["customerid"]), Balance())
         amount = money_amount(invoice.get("amount"))
-        paid = money_amount(invoice.get("paid"))
         outstanding = money_amount(invoice.get("outstanding"))
         if not invoice.get("_sent"):
             balance.draft += amount
             continue
         balance.outstanding += outstanding
-        if paid > amount:
-            balance.credit += paid - amount
         if outstanding > 0:
             balance.open_invoices.append(int(invoice["id"]))
             if invoice.get("due_date") and invoice["due_date"] < today:
                 balance.overdue += outstanding
-    where = where.replace("customerid", "clientid")
-    for (raw,) in conn.execute(f"SELECT data FROM fb_credit_notes WHERE vis_state IN (0, 2){where}", params):
-        note = orjson.loads(raw)
-        balance = result.setdefault(int(note["clientid"]), Balance())
-        balance.credit += money_amount(note.get("amount"))
+    for client_id, pool in credits(conn, client_ids).items():
+        if client_ids is None and not (pool.notes or pool.overpaid or pool.applied):
+            continue
+        balance = result.setdefault(client_id, Balance())
+        balance.pool = pool
+        balance.credit = pool.available
     return result
 
 
@@ -102,12 +176,15 @@ def report(conn: sqlite3.Connection, today: str) -> dict[str, Any]:
     clients = {
         str(cid): b.as_json()
         for cid, b in sorted(all_balances.items())
-        if b.outstanding or b.credit or b.draft
+        if b.outstanding or b.credit or b.draft or b.pool.applied
     }
     total = Balance()
     for b in all_balances.values():
         total.outstanding += b.outstanding
         total.credit += b.credit
+        total.pool.notes += b.pool.notes
+        total.pool.overpaid += b.pool.overpaid
+        total.pool.applied += b.pool.applied
         total.draft += b.draft
         total.overdue += b.overdue
     totals = total.as_json()

@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 import sqlite3
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sandbox import credentials
 from sandbox.context import SandboxContext
-from sandbox.freshbooks import errors, query
+from sandbox.freshbooks import errors, query, receivables
 from sandbox.freshbooks.db import Table, public
-from sandbox.freshbooks.values import EASTERN, eastern_stamp, utc_stamp, vis_state_in
+from sandbox.freshbooks.values import EASTERN, cents, eastern_stamp, utc_stamp, vis_state_in
 
 ACCOUNT_ID = credentials.FB_ACCOUNT_ID
 DEFAULT_CURRENCY = "USD"
@@ -85,6 +86,19 @@ class Resource:
     def after_write(self, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         """Update other objects a write affects (an invoice when its payment changes)."""
 
+    def credit_clients(self, data: dict[str, Any]) -> set[int]:
+        """Clients whose credit pool a write of this object can lower (none by default)."""
+        return set()
+
+    def credit_refusal(self, before: dict[str, Any] | None, after: dict[str, Any] | None,
+                       available: Decimal) -> errors.ApiError:
+        """The error for an API write that would leave a client's available credit negative."""
+        return errors.invalid("vis_state", self.single, None, f"The client's credit is applied to invoices "
+                              f"(available credit would be {cents(available)}); delete the Credit payments first.")
+
+    def check_written(self, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        """Refuse an API write once it is stored (raising rolls the transaction back)."""
+
     def render(self, data: dict[str, Any], includes: list[str]) -> dict[str, Any]:
         shown = public(data)
         if not self.shows_vis_state:
@@ -97,6 +111,26 @@ class Resource:
 
     def apply_action(self, data: dict[str, Any], actions: dict[str, Any]) -> None:
         """Apply `action_*` keys of a PUT (resources without actions ignore them)."""
+
+    # --- the client's credit pool ----------------------------------------------------------------------------
+
+    def pool_before(self, *docs: dict[str, Any] | None) -> dict[int, Decimal]:
+        """Available credit of the clients a write can touch, before it (see `guard_pool`)."""
+        ids: set[int] = set()
+        for doc in docs:
+            if doc is not None:
+                ids |= self.credit_clients(doc)
+        return {cid: receivables.available_credit(self.conn, cid) for cid in sorted(ids)}
+
+    def guard_pool(self, before_pool: dict[int, Decimal], before: dict[str, Any] | None,
+                   after: dict[str, Any] | None) -> None:
+        """Refuse a stored API write that left a client's available credit negative and lower than it was."""
+        ids = set(before_pool) | (self.credit_clients(after) if after is not None else set())
+        for cid in sorted(ids):
+            available = receivables.available_credit(self.conn, cid)
+            if available < 0 and available < before_pool.get(cid, Decimal("0")):
+                raise self.credit_refusal(before, after, available)
+        self.check_written(before, after)
 
     # --- the API's operations ---------------------------------------------------------------------------
 
@@ -170,8 +204,10 @@ class Resource:
         self.check_new(data)
         self.touch(data)
         self.derive(data)
+        pool = self.pool_before(data)
         self.table.insert(data, self.id_keys, record_id)
         self.after_write(None, data)
+        self.guard_pool(pool, None, data)
         return {self.single: self.render(self.fetch(record_id), includes)}
 
     def api_update(self, record_id: int, body: Any, includes: list[str]) -> dict[str, Any]:
@@ -192,8 +228,10 @@ class Resource:
             data.update(self.normalize(payload, before))
         self.touch(data)
         self.derive(data)
+        pool = self.pool_before(before, data)
         self.table.save(record_id, data)
         self.after_write(before, data)
+        self.guard_pool(pool, before, data)
         return {self.single: self.render(self.fetch(record_id), includes)}
 
     def check_editable(self, data: dict[str, Any]) -> None:
@@ -206,9 +244,11 @@ class Resource:
         """HTTP DELETE: answers `{"response": {}}` like the PySDK tests expect."""
         self.require("delete")
         before = self.fetch(record_id)
+        pool = self.pool_before(before)
         if self.delete_mode() == "hard":
             self.table.remove(record_id)
             self.after_write(before, None)
+            self.guard_pool(pool, before, None)
         else:
             data = copy.deepcopy(before)
             data["vis_state"] = 1
@@ -216,6 +256,7 @@ class Resource:
             self.derive(data)
             self.table.save(record_id, data)
             self.after_write(before, data)
+            self.guard_pool(pool, before, data)
         return {}
 
     def delete_mode(self) -> str:
