@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from mapper_harness import run_mapper, st_payment, stream_of
 
@@ -33,7 +31,7 @@ def test_two_applications_to_one_invoice_are_one_application() -> None:
         ("servicetitan:invoice:1234", "100.00")]
 
 
-def test_unapplied_remainder_is_not_posted() -> None:
+def test_unapplied_remainder_is_not_applied_to_an_invoice() -> None:
     source = st_payment(57, applied=[(1234, "60.00")], total="100.00", unappliedAmount="40.00")
     assert [a["amount"]["amount"] for a in payment(source)["applications"]] == ["60.00"]
 
@@ -78,14 +76,6 @@ def test_type_name_comes_from_payment_types_when_the_payment_lacks_it() -> None:
 
 def test_inactive_payment_is_inactive() -> None:
     assert payment(st_payment(active=False))["active"] is False
-
-
-def test_refunds_are_held_out_and_logged(caplog) -> None:
-    caplog.set_level(logging.INFO)
-    refund = st_payment(60, applied=[(1234, "-20.00")], refundedPaymentId=55)
-    out = run_mapper(stream_of("payments", refund, st_payment(61)))
-    assert [p["source_key"] for p in out.records("payments")] == ["servicetitan:payment:61"]
-    assert "Payment 60 is a refund of payment 55" in caplog.text
 
 
 def test_negative_application_goes_to_review() -> None:

@@ -1,8 +1,9 @@
 """The mapper over the sandbox's seeded ServiceTitan company (seed 42, 300 invoices), in the tap's stream order.
 
 Expectations come from the ServiceTitan records themselves: every invoice's FreshBooks total equals its
-ServiceTitan total to the cent, every reference names a record the run produced (or a line's fallback
-item), every payment application is one of ServiceTitan's `appliedTo` entries.
+ServiceTitan total to the cent (an adjustment invoice's credit note, minus it), every credit memo's note
+equals the memo's total, every reference names a record the run produced (or a line's fallback item), every
+payment application is one of ServiceTitan's `appliedTo` entries (a refund's, negated).
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ def company(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return records
 
 
+def invoice_documents(out) -> dict[str, dict]:
+    """The mapped documents of ServiceTitan invoices: invoices, and credit notes of adjustment invoices."""
+    return {r["source_key"]: r for stream in ("invoices", "credit_notes") for r in out.records(stream)
+            if r["source_key"].startswith("servicetitan:invoice:") and not r.get("skip_reason")}
+
+
+def expected_total(source: dict) -> Decimal:
+    """ServiceTitan's total, as a positive credit when the invoice is a negative adjustment (the default mode)."""
+    total = Decimal(source["total"])
+    return -total if source["adjustmentToId"] is not None and total < 0 else total
+
+
 @pytest.fixture(scope="module")
 def mapped(company):
     messages = [message for stream in TAP_ORDER for message in stream_of(stream, *company[stream])]
@@ -53,11 +66,24 @@ def mapped(company):
 
 
 def test_every_invoice_totals_to_the_cent(company, mapped) -> None:
-    invoices = {r["source_key"]: r for r in mapped.records("invoices")}
+    invoices = invoice_documents(mapped)
     assert len(invoices) == len(company["invoices"]) > 0
+    assert any(source["adjustmentToId"] for source in company["invoices"])
     for source in company["invoices"]:
         lines = invoices[f"servicetitan:invoice:{source['id']}"]["lines"]
-        assert freshbooks_invoice_total(lines) == Decimal(source["total"]), source["id"]
+        assert freshbooks_invoice_total(lines) == expected_total(source), source["id"]
+
+
+def test_every_credit_memo_note_totals_to_the_memo(company, mapped) -> None:
+    notes = {r["source_key"]: r for r in mapped.records("credit_notes")}
+    assert company["credit_memos"]
+    for source in company["credit_memos"]:
+        note = notes[f"servicetitan:creditmemo:{source['id']}"]
+        assert freshbooks_invoice_total(note["lines"]) == Decimal(str(source["total"])), source["id"]
+        applied = {f"servicetitan:invoice:{a['appliedTo']}": Decimal(str(a["appliedAmount"]))
+                   for a in source["appliedTo"]}
+        assert {a["invoice_source_key"]: Decimal(a["amount"]["amount"]) for a in note["applications"]} == applied
+        assert note["review_reason"] is None
 
 
 @pytest.mark.parametrize(("setting", "simulator_rounding"), [("per_line", "line"), ("per_invoice", "invoice")])
@@ -66,8 +92,8 @@ def test_the_freshbooks_simulator_computes_servicetitans_totals(company, setting
     lines_module = pytest.importorskip("sandbox.freshbooks.lines")
     messages = [message for stream in TAP_ORDER for message in stream_of(stream, *company[stream])]
     out = run_mapper(messages, business_timezone="America/New_York", freshbooks_tax_rounding=setting)
-    totals = {f"servicetitan:invoice:{source['id']}": Decimal(source["total"]) for source in company["invoices"]}
-    mapped = out.records("invoices")
+    totals = {f"servicetitan:invoice:{source['id']}": expected_total(source) for source in company["invoices"]}
+    mapped = invoice_documents(out).values()
     assert mapped
     for invoice in mapped:
         lines = lines_module.normalize_lines(invoice["lines"], "invoice", "USD")
@@ -100,19 +126,20 @@ def test_references_name_records_of_the_run(company, mapped) -> None:
 def test_payments_apply_what_servicetitan_applied(company, mapped) -> None:
     payments = {r["source_key"]: r for r in mapped.records("payments")}
     invoices = {r["source_key"] for r in mapped.records("invoices")}
-    refunds = [p for p in company["payments"] if p["refundedPaymentId"]]
-    assert len(payments) == len(company["payments"]) - len(refunds)
+    assert len(payments) == len(company["payments"])
     for source in company["payments"]:
-        if source["refundedPaymentId"]:
-            continue
         mapped_payment = payments[f"servicetitan:payment:{source['id']}"]
+        sign = -1 if source["refundedPaymentId"] else 1
         expected = defaultdict(Decimal)
         for application in source["appliedTo"] or []:
-            expected[f"servicetitan:invoice:{application['appliedTo']}"] += Decimal(application["appliedAmount"])
+            expected[f"servicetitan:invoice:{application['appliedTo']}"] += sign * Decimal(application["appliedAmount"])
         got = {a["invoice_source_key"]: Decimal(a["amount"]["amount"]) for a in mapped_payment["applications"]}
         assert got == {key: amount for key, amount in expected.items() if amount}
         assert set(got) <= invoices
         assert mapped_payment["type"] in {"Cash", "Check", "Credit Card", "ACH", "Other"}
+        assert mapped_payment["review_reason"] is None
+        remainder = sign * Decimal(source["unappliedAmount"])
+        assert Decimal(mapped_payment.get("unapplied", {"amount": "0"})["amount"]) == max(remainder, Decimal(0))
 
 
 def test_taxes_cover_every_zone(company, mapped) -> None:

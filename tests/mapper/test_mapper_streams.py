@@ -63,22 +63,28 @@ def test_output_schemas_come_once_before_records_keyed_by_source_key() -> None:
     assert "source_key" in schemas[0]["schema"]["properties"]
 
 
-def test_later_issue_and_unknown_streams_are_dropped_and_logged(caplog) -> None:
+def test_unsupported_streams_are_skip_records_reference_and_unknown_ones_are_dropped(caplog) -> None:
     caplog.set_level(logging.INFO)
     out = run_mapper([
         *stream_of("vendors", {"id": 9, "name": "Ferguson"}),
         *stream_of("inventory_bills", {"id": 77}),
-        *stream_of("credit_memos", {"id": 78}),
         *stream_of("gl_accounts", {"id": 1, "name": "Sales"}),
         *stream_of("locations", {"id": 2, "customerId": 12}),
         *stream_of("jobs", {"id": 3}),
         *stream_of("jobs", {"id": 4}),
         {"type": "STATE", "value": STATE_1},
     ])
-    assert [m["type"] for m in out.messages] == ["STATE"]
+    assert out.streams == {"skipped"}
+    assert [(r["source_key"], r["source_stream"], r["skip_category"]) for r in out.records("skipped")] == [
+        ("servicetitan:vendor:9", "vendors", "unsupported"),
+        ("servicetitan:inventorybill:77", "inventory_bills", "unsupported"),
+        ("servicetitan:location:2", "locations", "unsupported"),
+    ]
+    assert out.messages[-1] == {"type": "STATE", "value": STATE_1}
     text = caplog.text
-    for stream in ("vendors", "inventory_bills", "credit_memos", "gl_accounts", "locations"):
+    for stream in ("vendors", "inventory_bills", "locations"):
         assert f"stream '{stream}' are not mapped" in text
+    assert "stream 'gl_accounts' are read for reference only" in text
     assert "unknown stream 'jobs' are dropped" in text
     assert text.count("unknown stream 'jobs'") == 1  # warned once, counted in the end summary
     assert "2 jobs records (unknown stream)" in text

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from map_servicetitan_freshbooks.settings import MapperSettings
-from map_servicetitan_freshbooks.values import SourceRecord, clean_text
+from map_servicetitan_freshbooks.output import Output, Record, RunContext
+from map_servicetitan_freshbooks.values import SourceRecord, clean_text, source_key
 
 NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "v", "md", "phd", "esq"})
 
@@ -26,9 +24,19 @@ def split_person_name(name: str) -> tuple[str, str]:
     return " ".join(words[:-last_words]).rstrip(","), " ".join(words[-last_words:])
 
 
-def map_customer(customer: SourceRecord, settings: MapperSettings) -> dict[str, Any]:
+def customer_key(record: SourceRecord) -> str | None:
+    """The `clients` source key of a document's `customer {id}`, or None when it names no customer."""
+    customer = record.data.get("customer")
+    customer_id = customer.get("id") if isinstance(customer, dict) else None
+    return source_key("customer", customer_id) if customer_id not in (None, "") else None
+
+
+def map_customer(customer: SourceRecord, run: RunContext) -> list[Record | Output]:
     """One `clients` record; residential names are split, commercial ones become the organization."""
-    customer_id = customer.id
+    return [_client(customer, run)]
+
+
+def _client(customer: SourceRecord, run: RunContext) -> Record:
     data = customer.data
     name = clean_text(data.get("name")) or ""
     fname = lname = organization = None
@@ -42,8 +50,8 @@ def map_customer(customer: SourceRecord, settings: MapperSettings) -> dict[str, 
     if not isinstance(address, dict):
         address = {}
     return {
-        "source_key": f"servicetitan:customer:{customer_id}",
-        "active": data.get("active", True) is not False,
+        "source_key": customer.key(),
+        "active": customer.active,
         "review_reason": None if name or email else "the customer has neither a name nor an email address",
         "email": email,
         "fname": fname,
@@ -58,5 +66,5 @@ def map_customer(customer: SourceRecord, settings: MapperSettings) -> dict[str, 
         "p_province": clean_text(address.get("state")),
         "p_code": clean_text(address.get("zip")),
         "p_country": clean_text(address.get("country")),
-        "currency_code": settings.currency_code,
+        "currency_code": run.settings.currency_code,
     }

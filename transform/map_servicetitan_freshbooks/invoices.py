@@ -8,24 +8,29 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from map_servicetitan_freshbooks.clients import customer_key
 from map_servicetitan_freshbooks.freshbooks_math import PricedLine, invoice_total, round_cents
+from map_servicetitan_freshbooks.output import FILTERED, TIMING, Output, Record, RunContext, skip_record
 from map_servicetitan_freshbooks.settings import MapperSettings
 from map_servicetitan_freshbooks.taxes import LABOR, MATERIAL, LineTax, TaxPlan, plan_from_sales_tax_code
-from map_servicetitan_freshbooks.values import SourceRecord, clean_text, decimal_text, html_to_text, money
+from map_servicetitan_freshbooks.values import (
+    SourceRecord,
+    clean_text,
+    decimal_text,
+    html_to_text,
+    is_active,
+    money,
+    source_key,
+)
 
 logger = logging.getLogger(__name__)
 
 PRICEBOOK_KINDS = {"Service": "service", "Material": "material", "Equipment": "equipment"}
 """Invoice item types that sell a pricebook item, and the kind in its source key."""
 KNOWN_ITEM_TYPES = (*PRICEBOOK_KINDS, "PriceModifier", "Unspecified")
-
-
-@dataclass
-class InvoiceResult:
-    """The FreshBooks invoice, or why the invoice does not sync."""
-
-    record: dict[str, Any] | None = None
-    skipped_because: str | None = None
+ITEM_FIELDS = ("item_source_key", "item", "on_missing_item")
+"""Invoice line fields a credit note's lines do not have."""
+INVOICES, CREDIT_NOTES = "invoices", "credit_notes"
 
 
 @dataclass
@@ -45,38 +50,53 @@ class _Line:
                           self.tax.percent if self.tax else None)
 
 
-def map_invoice(invoice: SourceRecord, settings: MapperSettings, zone_plans: Mapping[str, TaxPlan]) -> InvoiceResult:
-    """Map one `invoices` record; filtered invoices come back with `skipped_because` (inactive ones never are)."""
-    invoice_id = invoice.id
-    data = invoice.data
-    active = data.get("active", True) is not False
+def map_invoice(invoice: SourceRecord, run: RunContext) -> list[Record | Output]:
+    """One `invoices` record, or a `credit_notes` one for an adjustment invoice (`adjustment_mode: credit_note`);
+    an invoice left out by `invoice_sync_statuses` or `sync_zero_total_invoices` is a skip record there."""
+    settings = run.settings
     total = _invoice_total(invoice)
-    if active:
-        status = str(data.get("syncStatus") or "").strip()
-        if status.lower() not in settings.invoice_sync_statuses:
-            return InvoiceResult(skipped_because=f"syncStatus {status or 'null'!r} is not in invoice_sync_statuses")
-        if total == 0 and not settings.sync_zero_total_invoices:
-            return InvoiceResult(skipped_because="its total is 0 and sync_zero_total_invoices is false")
+    as_credit = is_credit_adjustment(invoice, total, settings)
+    stream = CREDIT_NOTES if as_credit else INVOICES
+    skip = _skip(invoice, total, settings)
+    if skip is not None:
+        return [Output(stream, skip)]
+    record = _credit_note(invoice, total, run) if as_credit else _invoice(invoice, total, run)
+    return [Output(stream, record)]
 
+
+def is_credit_adjustment(invoice: SourceRecord, total: Decimal | None, settings: MapperSettings) -> bool:
+    """An adjustment invoice (`adjustmentToId`) with a negative total, sent as a credit note when so configured."""
+    return (settings.adjustment_mode == "credit_note" and invoice.data.get("adjustmentToId") is not None
+            and total is not None and total < 0)
+
+
+def _skip(invoice: SourceRecord, total: Decimal | None, settings: MapperSettings) -> Record | None:
+    """The skip record of an active invoice the settings leave out (inactive ones always pass, as deletions)."""
+    if not invoice.active:
+        return None
+    status = str(invoice.data.get("syncStatus") or "").strip()
+    if status.lower() not in settings.invoice_sync_statuses:
+        filtered = f"syncStatus {status or 'null'!r} is not in invoice_sync_statuses"
+        if status.lower() == "pending":
+            return skip_record(invoice.key(), f"not posted yet: {filtered}", TIMING)
+        return skip_record(invoice.key(), filtered, FILTERED)
+    if total == 0 and not settings.sync_zero_total_invoices:
+        return skip_record(invoice.key(), "its total is 0 and sync_zero_total_invoices is false", FILTERED)
+    return None
+
+
+def _invoice(invoice: SourceRecord, total: Decimal | None, run: RunContext) -> Record:
+    settings = run.settings
+    data = invoice.data
     review: list[str] = []
-    lines = _lines(invoice, settings, review)
-    sales_tax = invoice.decimal("salesTax") or Decimal(0)
-    _apply_taxes(lines, _tax_plan(invoice, zone_plans) if sales_tax != 0 else None)
+    lines = _priced_lines(invoice, run, review)
     output_lines = [line.fields for line in lines]
-    adjustment = _rounding_line(lines, total, sales_tax, settings)
+    adjustment = _rounding_line(lines, total, invoice.decimal("salesTax") or Decimal(0), settings)
     if adjustment is not None:
         output_lines.append(adjustment)
-
-    customer = data.get("customer") or {}
-    customer_id = customer.get("id") if isinstance(customer, dict) else None
-    if customer_id is None:
-        review.append("the ServiceTitan invoice has no customer (field 'customer.id'); assign one in ServiceTitan")
-    record: dict[str, Any] = {
-        "source_key": f"servicetitan:invoice:{invoice_id}",
-        "active": active,
-        "review_reason": "; ".join(review) or None,
-        "client_source_key": f"servicetitan:customer:{customer_id}" if customer_id is not None else None,
-        "invoice_number": settings.invoice_number_prefix + str(clean_text(data.get("referenceNumber")) or invoice_id),
+    return {
+        **_header(invoice, review),
+        "invoice_number": _number(invoice, settings),
         **_dates(invoice, settings),
         "currency_code": settings.currency_code,
         "po_number": _job_number(data),
@@ -85,7 +105,72 @@ def map_invoice(invoice: SourceRecord, settings: MapperSettings, zone_plans: Map
         **_address(data.get("customerAddress")),
         "lines": output_lines,
     }
-    return InvoiceResult(record=record)
+
+
+def _credit_note(invoice: SourceRecord, total: Decimal | None, run: RunContext) -> Record:
+    """The adjustment as a goodwill credit note: the invoice's lines negated, so its total is minus the invoice total.
+
+    It is applied to nothing: ServiceTitan keeps the adjustment as its own negative document, so in FreshBooks
+    the credit stays in the client's pool, from which FreshBooks applies it.
+    """
+    settings = run.settings
+    data = invoice.data
+    review: list[str] = []
+    lines = _priced_lines(invoice, run, review)
+    for line in lines:
+        _negate(line, settings)
+    output_lines = [{name: value for name, value in line.fields.items() if name not in ITEM_FIELDS}
+                    for line in lines]
+    sales_tax = -(invoice.decimal("salesTax") or Decimal(0))
+    adjustment = _rounding_line(lines, -total if total is not None else None, sales_tax, settings)
+    if adjustment is not None:
+        output_lines.append(adjustment)
+    return {
+        **_header(invoice, review),
+        "credit_number": _number(invoice, settings),
+        "create_date": _dates(invoice, settings)["create_date"],
+        "currency_code": settings.currency_code,
+        "notes": _notes(data),
+        "terms": clean_text(data.get("termName")),
+        "credit_type": "goodwill",
+        "lines": output_lines,
+        "applications": [],
+    }
+
+
+def _header(invoice: SourceRecord, review: list[str]) -> Record:
+    client = customer_key(invoice)
+    if client is None:
+        review.append("the ServiceTitan invoice has no customer (field 'customer.id'); assign one in ServiceTitan")
+    return {
+        "source_key": invoice.key(),
+        "active": invoice.active,
+        "review_reason": "; ".join(review) or None,
+        "client_source_key": client,
+    }
+
+
+def _number(invoice: SourceRecord, settings: MapperSettings) -> str:
+    return settings.invoice_number_prefix + str(clean_text(invoice.data.get("referenceNumber")) or invoice.id)
+
+
+def _priced_lines(invoice: SourceRecord, run: RunContext, review: list[str]) -> list[_Line]:
+    """The invoice's lines with their taxes (the zone's, when ServiceTitan charged tax)."""
+    lines = _lines(invoice, run.settings, review)
+    sales_tax = invoice.decimal("salesTax") or Decimal(0)
+    _apply_taxes(lines, _tax_plan(invoice, run.zone_plans) if sales_tax != 0 else None)
+    return lines
+
+
+def _negate(line: _Line, settings: MapperSettings) -> None:
+    """Negate a line's amount: a negative quantity turns positive, else the unit cost changes sign. FreshBooks
+    rounds half away from zero, so the negated line's amount and tax are exactly the negated originals."""
+    if line.qty < 0:
+        line.qty = -line.qty
+    else:
+        line.unit_cost = -line.unit_cost
+    line.fields["qty"] = decimal_text(line.qty)
+    line.fields["unit_cost"] = money(line.unit_cost, settings.currency_code)
 
 
 def _invoice_total(invoice: SourceRecord) -> Decimal | None:
@@ -109,7 +194,7 @@ def _lines(invoice: SourceRecord, settings: MapperSettings, review: list[str]) -
     indexed.sort(key=lambda pair: (_order(pair[1]), pair[0]))
     lines = []
     for index, item in indexed:
-        if item.get("active") is False:  # the invoice-items export marks deleted items inactive
+        if not is_active(item):  # the invoice-items export marks deleted items inactive
             continue
         line = _line(invoice, item, f"items[{index}]", settings)
         if line is None:
@@ -139,7 +224,7 @@ def _line(invoice: SourceRecord, item: dict[str, Any], path: str, settings: Mapp
         sku_id = item.get("skuId")
         name = name or f"ServiceTitan {kind} {sku_id if sku_id is not None else ''}".strip()
         if sku_id is not None:
-            fields["item_source_key"] = f"servicetitan:{kind}:{sku_id}"
+            fields["item_source_key"] = source_key(kind, sku_id)
             fields["item"] = {
                 "name": name,
                 "sku": clean_text(item.get("skuName")),

@@ -1,11 +1,13 @@
 """The Singer mapper: tap-servicetitan's streams in, the FreshBooks record contract out.
 
-Each record maps on its own; the only memory is this run's tax zones and payment types, which the tap
-sends (full table) before any invoice or payment. STATE passes through untouched.
+Each record maps on its own, by its stream's line in the registry (`registry.py`); the only memory is this
+run's tax zones and payment types, which the tap sends (full table) before any invoice or payment. STATE
+passes through untouched.
 """
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from collections import Counter
 
@@ -14,44 +16,11 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper_base import InlineMapper
 
-from map_servicetitan_freshbooks.clients import map_customer
-from map_servicetitan_freshbooks.invoices import map_invoice
-from map_servicetitan_freshbooks.items import PRICEBOOK_STREAMS, map_pricebook_item
-from map_servicetitan_freshbooks.payments import is_refund, map_payment
+from map_servicetitan_freshbooks.output import Output, Record, RunContext
+from map_servicetitan_freshbooks.registry import REGISTRY, SKIPPED, Mapping
 from map_servicetitan_freshbooks.schemas import KEY_PROPERTIES, OUTPUT_SCHEMAS
 from map_servicetitan_freshbooks.settings import CONFIG_SCHEMA, MapperSettings
-from map_servicetitan_freshbooks.taxes import TaxPlan, zone_plan, zone_tax_records
 from map_servicetitan_freshbooks.values import MappingError, SourceRecord
-
-SOURCE_KEY_KIND = {
-    "tax_zones": "taxzone",
-    "customers": "customer",
-    **PRICEBOOK_STREAMS,
-    "invoices": "invoice",
-    "payments": "payment",
-}
-"""Input stream → the kind in its records' source keys."""
-
-OUTPUT_STREAM = {
-    "tax_zones": "taxes",
-    "customers": "clients",
-    **dict.fromkeys(PRICEBOOK_STREAMS, "items"),
-    "invoices": "invoices",
-    "payments": "payments",
-}
-"""Input stream → the output stream its records become."""
-
-REFERENCE_STREAMS = ("payment_types",)
-"""Read for lookups only; nothing is written for them."""
-
-LATER_STREAMS = {
-    "vendors": "bill vendors come in a later issue",
-    "inventory_bills": "bills come in a later issue",
-    "credit_memos": "credit notes come in a later issue",
-    "gl_accounts": "not needed by any FreshBooks record yet",
-    "locations": "FreshBooks has no service locations; invoices carry the customer's address",
-}
-"""Known input streams that are dropped for now, and why."""
 
 
 class ServiceTitanToFreshBooksMapper(InlineMapper):
@@ -64,33 +33,44 @@ class ServiceTitanToFreshBooksMapper(InlineMapper):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         try:
-            self.settings = MapperSettings.from_config(self.config)
+            self.run = RunContext(MapperSettings.from_config(self.config))
         except ValueError as exc:
             raise ConfigValidationError(str(exc), errors=[str(exc)]) from exc
-        self.zone_plans: dict[str, TaxPlan] = {}
-        self.payment_type_names: dict[str, str] = {}
         self.schemas_sent: set[str] = set()
-        self.dropped: Counter[str] = Counter()
+        self.left_behind: Counter[str] = Counter()
+        """Records that reach no FreshBooks object (skipped, held as malformed, unknown stream), by reason."""
+        self.reference_only: Counter[str] = Counter()
         self.warned_streams: set[str] = set()
 
     # Singer messages
 
     def map_schema_message(self, message_dict: dict) -> t.Iterable[singer.Message]:
-        output = OUTPUT_STREAM.get(message_dict["stream"])
-        return self._schema_once(output) if output else []
+        mapping = REGISTRY.get(message_dict["stream"])
+        return self._schema_once(mapping.output) if mapping and mapping.output else []
 
     def map_record_message(self, message_dict: dict) -> t.Iterable[singer.Message]:
-        stream = message_dict["stream"]
-        source = SourceRecord(stream, message_dict["record"])
-        try:
-            records = self._map(source)
-        except MappingError as exc:
-            records = self._malformed(source, exc)
-        output = OUTPUT_STREAM.get(stream)
-        if output is None:
+        mapping = REGISTRY.get(message_dict["stream"])
+        if mapping is None:
+            self._unknown(message_dict["stream"])
             return []
-        messages: list[singer.Message] = list(self._schema_once(output))
-        messages.extend(singer.RecordMessage(stream=output, record=record) for record in records)
+        source = SourceRecord(mapping.source_stream, message_dict["record"], mapping.kind)
+        try:
+            outputs = mapping.map(source, self.run)
+        except MappingError as exc:
+            outputs = self._malformed(mapping, source, exc)
+        if mapping.reference:
+            self._note_once(mapping, f"Records of stream '{mapping.source_stream}' are read for reference only: "
+                                     f"{mapping.note}")
+            self.reference_only[f"{mapping.source_stream} records ({mapping.note})"] += 1
+        messages: list[singer.Message] = []
+        for output in outputs:
+            stream, record = output if isinstance(output, Output) else (mapping.output, output)
+            if stream not in mapping.outputs:
+                raise RuntimeError(f"stream '{mapping.source_stream}' mapped a record to '{stream}', which its "
+                                   f"registry line does not list ({', '.join(mapping.outputs)})")
+            self._account(mapping, stream, record)
+            messages.extend(self._schema_once(stream))
+            messages.append(singer.RecordMessage(stream=stream, record=record))
         return messages
 
     def map_state_message(self, message_dict: dict) -> t.Iterable[singer.Message]:
@@ -101,67 +81,49 @@ class ServiceTitanToFreshBooksMapper(InlineMapper):
         return []
 
     def process_endofpipe(self) -> None:
-        for reason, count in sorted(self.dropped.items()):
-            self.logger.info("Not mapped: %d %s", count, reason)
+        level = logging.WARNING if self.left_behind else logging.INFO
+        for reason, count in sorted(self.left_behind.items()):
+            self.logger.log(level, "Not mapped: %d %s", count, reason)
+        for reason, count in sorted(self.reference_only.items()):
+            self.logger.log(level, "Read for reference only: %d %s", count, reason)
         super().process_endofpipe()
 
-    # Mapping
+    # Bookkeeping
 
-    def _map(self, source: SourceRecord) -> list[dict[str, t.Any]]:
-        stream = source.stream
-        if stream == "tax_zones":
-            plan = zone_plan(source)
-            self.zone_plans[str(source.id)] = plan
-            return zone_tax_records(source, plan)
-        if stream == "payment_types":
-            self.payment_type_names[str(source.id)] = str(source.data.get("name") or "")
-            return []
-        if stream == "customers":
-            return [map_customer(source, self.settings)]
-        if stream in PRICEBOOK_STREAMS:
-            return [map_pricebook_item(source, self.settings)]
-        if stream == "invoices":
-            result = map_invoice(source, self.settings, self.zone_plans)
-            if result.record is None:
-                self.logger.info("Invoice %s not synced: %s", source.id, result.skipped_because)
-                self.dropped[f"invoices skipped ({result.skipped_because})"] += 1
-                return []
-            return [result.record]
-        if stream == "payments":
-            if is_refund(source):
-                self.logger.info(
-                    "Payment %s is a refund of payment %s; refunds come in a later issue, so it is not synced",
-                    source.id, source.data.get("refundedPaymentId"),
-                )
-                self.dropped["payments skipped (refunds, a later issue)"] += 1
-                return []
-            return [map_payment(source, self.settings, self.payment_type_names)]
-        self._drop(stream)
-        return []
+    def _account(self, mapping: Mapping, stream: str, record: Record) -> None:
+        """Count and log what will reach no FreshBooks object."""
+        reason = record.get("skip_reason")
+        if not reason:
+            return
+        category = record.get("skip_category") or "filtered"
+        if stream == SKIPPED:
+            self._note_once(mapping, f"Records of stream '{mapping.source_stream}' are not mapped: {mapping.note}; "
+                                     "each is sent as a skip record")
+            self.left_behind[f"{mapping.source_stream} records sent as skipped ({category}: {mapping.note})"] += 1
+            return
+        self.logger.info("%s not synced: %s", record["source_key"], reason)
+        self.left_behind[f"{stream} skipped ({category}: {reason})"] += 1
 
-    def _malformed(self, source: SourceRecord, error: MappingError) -> list[dict[str, t.Any]]:
+    def _malformed(self, mapping: Mapping, source: SourceRecord, error: MappingError) -> list[Record | Output]:
         """A record for the review queue carrying the error, or the error itself (policy `fail`, or no id)."""
-        kind = SOURCE_KEY_KIND.get(source.stream)
         record_id = source.data.get("id")
-        if self.settings.malformed_record_policy == "fail" or kind is None or record_id in (None, ""):
+        if self.run.settings.malformed_record_policy == "fail" or mapping.output is None or record_id in (None, ""):
             raise error
         self.logger.error("%s; the record goes to the review queue", error)
-        self.dropped[f"{source.stream} records sent for review as malformed"] += 1
-        return [{"source_key": f"servicetitan:{kind}:{record_id}", "review_reason": f"malformed ServiceTitan record: "
-                 f"{error}"}]
+        self.left_behind[f"{source.stream} records sent for review as malformed"] += 1
+        return [{"source_key": source.key(), "review_reason": f"malformed ServiceTitan record: {error}"}]
 
-    def _drop(self, stream: str) -> None:
-        reason = LATER_STREAMS.get(stream)
+    def _note_once(self, mapping: Mapping, message: str) -> None:
+        if mapping.source_stream not in self.warned_streams:
+            self.warned_streams.add(mapping.source_stream)
+            self.logger.info(message)
+
+    def _unknown(self, stream: str) -> None:
         if stream not in self.warned_streams:
             self.warned_streams.add(stream)
-            if reason:
-                self.logger.info("Records of stream '%s' are not mapped: %s", stream, reason)
-            else:
-                self.logger.warning(
-                    "Records of unknown stream '%s' are dropped; the mapper reads %s",
-                    stream, ", ".join(sorted({*OUTPUT_STREAM, *REFERENCE_STREAMS, *LATER_STREAMS})),
-                )
-        self.dropped[f"{stream} records ({reason or 'unknown stream'})"] += 1
+            self.logger.warning("Records of unknown stream '%s' are dropped; the mapper reads %s",
+                                stream, ", ".join(sorted(REGISTRY)))
+        self.left_behind[f"{stream} records (unknown stream)"] += 1
 
     def _schema_once(self, output: str) -> list[singer.Message]:
         if output in self.schemas_sent:

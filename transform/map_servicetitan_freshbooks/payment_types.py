@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from map_servicetitan_freshbooks.output import Output, Record, RunContext
+    from map_servicetitan_freshbooks.values import SourceRecord
 
 FRESHBOOKS_PAYMENT_TYPES: tuple[str, ...] = (
     "Check",
@@ -66,3 +71,9 @@ def freshbooks_payment_type(name: str | None, table: Mapping[str, str]) -> str:
         if fb_type.lower() == key:
             return fb_type
     return FALLBACK_PAYMENT_TYPE
+
+
+def remember_payment_type(payment_type: SourceRecord, run: RunContext) -> list[Record | Output]:
+    """Nothing to write: the name is remembered for payments that carry only a `typeId`."""
+    run.payment_type_names[str(payment_type.id)] = str(payment_type.data.get("name") or "")
+    return []

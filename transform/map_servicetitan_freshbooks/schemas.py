@@ -16,6 +16,8 @@ def _common() -> list[th.Property]:
         th.Property("source_key", th.StringType, required=True),
         th.Property("active", th.BooleanType),
         th.Property("review_reason", th.StringType),
+        th.Property("skip_reason", th.StringType),
+        th.Property("skip_category", th.StringType),
     ]
 
 
@@ -43,10 +45,10 @@ ITEMS = th.PropertiesList(
     th.Property("unit_cost", _MONEY),
 )
 
+_LINE = (*_strings("name", "description", "qty"), th.Property("unit_cost", _MONEY), *_LINE_TAXES)
+
 INVOICE_LINE = th.ObjectType(
-    *_strings("name", "description", "qty"),
-    th.Property("unit_cost", _MONEY),
-    *_LINE_TAXES,
+    *_LINE,
     th.Property("item_source_key", th.StringType),
     th.Property(
         "item",
@@ -67,17 +69,37 @@ INVOICES = th.PropertiesList(
 PAYMENTS = th.PropertiesList(
     *_common(),
     th.Property("date", th.DateType),
-    *_strings("type", "note"),
+    *_strings("type", "note", "client_source_key", "refund_of_source_key"),
+    th.Property("unapplied", _MONEY),
     th.Property(
         "applications",
         th.ArrayType(
             th.ObjectType(
-                *_strings("source_key", "invoice_source_key"),
+                *_strings("source_key", "invoice_source_key", "refunds_source_key"),
                 th.Property("amount", _MONEY),
             )
         ),
     ),
 )
+
+CREDIT_NOTES = th.PropertiesList(
+    *_common(),
+    *_strings("client_source_key", "credit_number", "currency_code", "notes", "terms", "credit_type"),
+    th.Property("create_date", th.DateType),
+    th.Property("lines", th.ArrayType(th.ObjectType(*_LINE))),
+    th.Property(
+        "applications",
+        th.ArrayType(
+            th.ObjectType(*_strings("source_key", "invoice_source_key"), th.Property("amount", _MONEY))
+        ),
+    ),
+)
+
+SKIPPED = th.PropertiesList(
+    *_common(),
+    th.Property("source_stream", th.StringType),
+)
+"""Records of source kinds with no FreshBooks stream: a source key, the source stream and the skip reason."""
 
 OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
     "clients": CLIENTS.to_dict(),
@@ -85,4 +107,6 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
     "items": ITEMS.to_dict(),
     "invoices": INVOICES.to_dict(),
     "payments": PAYMENTS.to_dict(),
+    "credit_notes": CREDIT_NOTES.to_dict(),
+    "skipped": SKIPPED.to_dict(),
 }

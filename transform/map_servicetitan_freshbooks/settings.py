@@ -16,6 +16,8 @@ MISSING_ITEM_POLICIES = ("create", "review")
 TAX_ROUNDING_MODES = ("per_line", "per_invoice")
 MALFORMED_RECORD_POLICIES = ("review", "fail")
 DEFAULT_SYNC_STATUSES = ("Posted", "Exported")
+UNAPPLIED_PAYMENT_POLICIES = ("credit", "review")
+ADJUSTMENT_MODES = ("credit_note", "negative_invoice")
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -122,6 +124,36 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "unapplied_payment_policy",
+        th.StringType(allowed_values=list(UNAPPLIED_PAYMENT_POLICIES)),
+        default="credit",
+        description=(
+            "What becomes of the part of a payment applied to no invoice (`unappliedAmount`, e.g. an "
+            "overpayment): `credit` sends it as the payment's `unapplied` amount, which the target keeps as the "
+            "client's prepayment credit note; `review` sends it too but holds the payment for a person, with a "
+            "`review_reason` naming the remainder."
+        ),
+    ),
+    th.Property(
+        "credit_number_prefix",
+        th.StringType,
+        default="",
+        description=(
+            "Prefix of the FreshBooks credit note numbers of ServiceTitan credit memos; the rest is the memo's "
+            "`referenceNumber` (its id if it has none). Adjustment invoices use `invoice_number_prefix`."
+        ),
+    ),
+    th.Property(
+        "adjustment_mode",
+        th.StringType(allowed_values=list(ADJUSTMENT_MODES)),
+        default="credit_note",
+        description=(
+            "What an adjustment invoice with a negative total (`adjustmentToId` set) becomes: `credit_note` "
+            "(a goodwill credit note with the invoice's lines negated, left as the client's credit) or "
+            "`negative_invoice` (an invoice with negative lines, as ServiceTitan shows it)."
+        ),
+    ),
+    th.Property(
         "payment_type_map",
         th.ObjectType(additional_properties=th.StringType),
         default={},
@@ -150,6 +182,9 @@ class MapperSettings:
     rounding_line_name: str
     malformed_record_policy: str
     payment_type_map: Mapping[str, str]
+    unapplied_payment_policy: str
+    credit_number_prefix: str
+    adjustment_mode: str
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -174,6 +209,9 @@ class MapperSettings:
             rounding_line_name=_non_empty(config, "rounding_line_name", "Sales tax rounding adjustment"),
             malformed_record_policy=_choice(config, "malformed_record_policy", "review", MALFORMED_RECORD_POLICIES),
             payment_type_map=_payment_type_map(config.get("payment_type_map") or {}),
+            unapplied_payment_policy=_choice(config, "unapplied_payment_policy", "credit", UNAPPLIED_PAYMENT_POLICIES),
+            credit_number_prefix=_text(config, "credit_number_prefix", ""),
+            adjustment_mode=_choice(config, "adjustment_mode", "credit_note", ADJUSTMENT_MODES),
         )
 
 
@@ -202,6 +240,15 @@ def _choice(config: Mapping[str, Any], name: str, default: str, allowed: tuple[s
     if value not in allowed:
         raise ValueError(f"setting '{name}': {value!r} is not one of {', '.join(allowed)}")
     return str(value)
+
+
+def _text(config: Mapping[str, Any], name: str, default: str) -> str:
+    value = config.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ValueError(f"setting '{name}': {value!r} is not a string")
+    return value
 
 
 def _non_empty(config: Mapping[str, Any], name: str, default: str) -> str:

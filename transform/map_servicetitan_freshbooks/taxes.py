@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from map_servicetitan_freshbooks.values import SourceRecord, clean_text, decimal_text
+from map_servicetitan_freshbooks.values import SourceRecord, clean_text, decimal_text, source_key
+
+if TYPE_CHECKING:
+    from map_servicetitan_freshbooks.output import Output, Record, RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -79,21 +82,27 @@ def zone_plan(zone: SourceRecord) -> TaxPlan:
             labor += value
         if not bases or bases & {"subtotal", MATERIAL}:
             material += value
-    key = f"servicetitan:taxzone:{zone_id}"
     if not zone.data.get("isTaxRateSeparated") and labor == material:
-        combined = LineTax(_tax_name(label, rate_to_percent(labor)), rate_to_percent(labor), key)
+        combined = LineTax(_tax_name(label, rate_to_percent(labor)), rate_to_percent(labor), zone.key())
         return TaxPlan(combined, combined)
     return TaxPlan(
-        LineTax(_tax_name(f"{label} Labor", rate_to_percent(labor)), rate_to_percent(labor), f"{key}:{LABOR}"),
+        LineTax(_tax_name(f"{label} Labor", rate_to_percent(labor)), rate_to_percent(labor), zone.key(LABOR)),
         LineTax(
-            _tax_name(f"{label} Material", rate_to_percent(material)), rate_to_percent(material), f"{key}:{MATERIAL}"
+            _tax_name(f"{label} Material", rate_to_percent(material)), rate_to_percent(material), zone.key(MATERIAL)
         ),
     )
 
 
+def map_tax_zone(zone: SourceRecord, run: RunContext) -> list[Record | Output]:
+    """The zone's `taxes` records; the zone is remembered for this run's invoices."""
+    plan = zone_plan(zone)
+    run.zone_plans[str(zone.id)] = plan
+    return list(zone_tax_records(zone, plan))
+
+
 def zone_tax_records(zone: SourceRecord, plan: TaxPlan) -> list[dict[str, Any]]:
     """`taxes` records for one zone; an inactive zone's taxes carry `active: false`."""
-    active = zone.data.get("active", True) is not False
+    active = zone.active
     return [
         {
             "source_key": tax.source_key,
@@ -118,5 +127,5 @@ def plan_from_sales_tax_code(invoice: SourceRecord) -> TaxPlan | None:
     zone_id = invoice.data.get("taxZoneId") or code.get("id")
     label = clean_text(code.get("name")) or f"Tax zone {zone_id}"
     percent = rate_to_percent(rate)
-    tax = LineTax(_tax_name(label, percent), percent, f"servicetitan:taxzone:{zone_id}")
+    tax = LineTax(_tax_name(label, percent), percent, source_key("taxzone", zone_id))
     return TaxPlan(tax, tax)

@@ -7,6 +7,7 @@ the record id and the field.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,18 @@ from html.parser import HTMLParser
 from typing import Any
 
 CENT = Decimal("0.01")
+SOURCE = "servicetitan"
+
+
+def source_key(kind: str, record_id: Any, *parts: Any) -> str:
+    """The contract's name of a ServiceTitan object: `source_key("payment", 55, "invoice", 1234)` is
+    `servicetitan:payment:55:invoice:1234`."""
+    return ":".join(str(part) for part in (SOURCE, kind, record_id, *parts))
+
+
+def is_active(data: Mapping[str, Any]) -> bool:
+    """ServiceTitan's `active` flag: only an explicit `false` makes a record (or invoice item) inactive."""
+    return data.get("active", True) is not False
 
 
 class MappingError(ValueError):
@@ -26,6 +39,16 @@ class SourceRecord:
 
     stream: str
     data: dict[str, Any]
+    kind: str = ""
+    """The kind in this record's source key (from the registry)."""
+
+    def key(self, *parts: Any) -> str:
+        """This record's source key, or (with `parts`) the key of a part of it."""
+        return source_key(self.kind, self.id, *parts)
+
+    @property
+    def active(self) -> bool:
+        return is_active(self.data)
 
     @property
     def id(self) -> Any:
