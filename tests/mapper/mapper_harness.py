@@ -243,3 +243,41 @@ def freshbooks_invoice_total(lines: list[dict[str, Any]], rounding: str = "per_l
                 taxes.append(amount * Decimal(percent) / 100)
     tax = sum((cents(t) for t in taxes), Decimal(0)) if rounding == "per_line" else cents(sum(taxes, Decimal(0)))
     return subtotal + tax
+
+
+def st_refund(refund_id: int, refunded: int, applied: list[tuple[int, str]] | None = None, *,
+              unapplied: str = "0.00", **fields: Any) -> dict[str, Any]:
+    """A refund as ServiceTitan records it: a payment with a negative total naming `refundedPaymentId`; `applied`
+    amounts are negative (money taken back from each invoice), or there are none and `unapplied` is negative."""
+    applied = applied or []
+    total = sum((Decimal(amount) for _, amount in applied), Decimal(0)) + Decimal(unapplied)
+    return st_payment(refund_id, applied=applied, refundedPaymentId=refunded, total=str(total),
+                      unappliedAmount=unapplied, memo="Payment refunded", **fields)
+
+
+def st_credit_memo(memo_id: int = 7, applied: list[tuple[int, float]] | None = None, *, total: float = 50.0,
+                   sales_tax: float = 0.0, **fields: Any) -> dict[str, Any]:
+    """A credit memo (`CreditMemoPublicResponse`): money as numbers, `balance` the part not applied."""
+    applied = applied if applied is not None else [(1234, total)]
+    return {
+        "id": memo_id,
+        "date": "2024-02-12",
+        "referenceNumber": f"CM-{memo_id}",
+        "subTotal": float(Decimal(str(total)) - Decimal(str(sales_tax))),
+        "salesTax": sales_tax,
+        "salesTaxCode": None,
+        "total": total,
+        "balance": float(Decimal(str(total)) - sum((Decimal(str(a)) for _, a in applied), Decimal(0))),
+        "appliedTo": [
+            {"appliedId": 700 + n, "appliedTo": invoice_id, "appliedAmount": amount, "appliedOn": "2024-02-12",
+             "appliedBy": "office", "appliedToReferenceNumber": str(invoice_id + 10000)}
+            for n, (invoice_id, amount) in enumerate(applied)
+        ],
+        "customer": {"id": 12, "name": "Maria Gonzalez"},
+        "syncStatus": "Posted",
+        "createdOn": "2024-02-12T17:00:00Z",
+        "modifiedOn": "2024-02-12T17:00:00Z",
+        "description": "Service guarantee credit",
+        "active": True,
+        **fields,
+    }
