@@ -99,7 +99,7 @@ def _refund_amounts(payment: SourceRecord, refunded: Any, settings: MapperSettin
                 "Correct the refund in ServiceTitan (or record the money as a new payment)"
             )
         applications.append(application(payment, invoice_id, -amount, settings.currency_code,
-                                        refunds_source_key=f"{original}:invoice:{invoice_id}"))
+                                        refunds_source_key=source_key("payment", refunded, "invoice", invoice_id)))
     fields: Record = {"refund_of_source_key": original, "applications": applications}
     unapplied = payment.decimal("unappliedAmount") or Decimal(0)
     if unapplied < 0:
