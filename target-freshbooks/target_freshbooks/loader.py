@@ -29,12 +29,17 @@ logger = logging.getLogger("target-freshbooks")
 HEARTBEAT_EVERY = 30.0
 
 
+SKIPPED_STREAM = "skipped"
+"""Skip records of source kinds that have no FreshBooks stream (`source_stream` names the kind)."""
+SKIP_CATEGORIES = ("timing", "filtered", "unsupported")
+
+
 def accepted_streams() -> str:
-    return ", ".join(sorted(SINKS))
+    return ", ".join(sorted([*SINKS, SKIPPED_STREAM]))
 
 
 def check_stream(stream: str) -> None:
-    if stream not in SINKS:
+    if stream not in SINKS and stream != SKIPPED_STREAM:
         raise UnknownStreamError(
             f"Stream {stream!r} is not accepted by target-freshbooks. Accepted streams: {accepted_streams()}. "
             "Rename the stream (e.g. with a stream map) or leave it out of the pipeline."
@@ -117,11 +122,14 @@ class Loader:
         try:
             if ref.source_key == "(no source_key)":
                 raise RecordError(ref, "has no source_key (a non-empty string naming the record's origin)")
+            if record.get("skip_reason") or stream == SKIPPED_STREAM:
+                return self._skip(stream, record, ref)
             outcome = self._load(stream, record, ref, released=released)
         except Park as park:
             self.ledger.park(stream, ref.source_key, record, park.waiting_stream, park.waiting_key, park.reason)
             self.audit(ref, "park", detail=park.reason)
             logger.info("%s parked: %s", ref, park.reason)
+            self.summary.parked_on(stream, ref.source_key, park.waiting_stream)
             outcome = Outcome.PARKED
         except RejectedError as exc:
             outcome = self._dead_letter(stream, record, ref, str(exc), errno=exc.first.errno if exc.first else None,
@@ -148,6 +156,20 @@ class Loader:
                 self.ledger.hold_for_review(stream, ref.source_key, record, review.reason, self.run_id,
                                             honour_release=False)
             return self._held(ref, review.reason)
+
+    def _skip(self, stream: str, record: dict[str, Any], ref: RecordRef) -> Outcome:
+        """The producer left this source record out on purpose: counted by reason, nothing written."""
+        reason = record.get("skip_reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise RecordError(ref, f"records in stream {SKIPPED_STREAM!r} need a `skip_reason` saying why the source "
+                              "record is left out")
+        category = record.get("skip_category") or "filtered"
+        if category not in SKIP_CATEGORIES:
+            raise RecordError(ref, f"skip_category must be one of {', '.join(SKIP_CATEGORIES)}, not {category!r}")
+        source_stream = str(record.get("source_stream") or stream)
+        logger.debug("%s skipped (%s): %s", ref, category, reason)
+        self.summary.skip(source_stream, ref.source_key, category, reason.strip())
+        return Outcome.SKIPPED
 
     def _held(self, ref: RecordRef, reason: str) -> Outcome:
         self.audit(ref, "review", detail=reason)

@@ -1,4 +1,4 @@
-"""The end-of-run summary: what happened to each record, counted per stream."""
+"""The end-of-run summary: what happened to each record, counted per stream, and what was left behind."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from collections import Counter
 from target_freshbooks.sinks.base import Outcome
 
 COLUMNS = [outcome.value for outcome in Outcome]
+CATEGORY_MEANING = {
+    "timing": "timing differences: waiting on something in the source (e.g. posting); they land on a later run",
+    "unsupported": "kinds of records the connector does not move to FreshBooks",
+    "filtered": "left out by a configured rule",
+}
 
 
 class RunSummary:
@@ -15,17 +20,40 @@ class RunSummary:
     def __init__(self) -> None:
         self.outcomes: dict[tuple[str, str], Outcome] = {}
         self.dead_lettered = 0
+        self.skipped: Counter[tuple[str, str, str]] = Counter()  # (category, source stream, reason)
+        self.waiting_on: dict[tuple[str, str], str] = {}  # parked record -> the stream it waits on
 
     def record(self, stream: str, source_key: str, outcome: Outcome) -> None:
         self.outcomes[(stream, source_key)] = outcome
         if outcome is Outcome.FAILED:
             self.dead_lettered += 1
 
+    def skip(self, source_stream: str, source_key: str, category: str, reason: str) -> None:
+        if self.outcomes.get((source_stream, source_key)) is Outcome.SKIPPED:
+            return
+        self.outcomes[(source_stream, source_key)] = Outcome.SKIPPED
+        self.skipped[(category, source_stream, reason)] += 1
+
+    def parked_on(self, stream: str, source_key: str, waiting_stream: str) -> None:
+        self.waiting_on[(stream, source_key)] = waiting_stream
+
     def counts(self) -> dict[str, Counter[str]]:
         per_stream: dict[str, Counter[str]] = {}
         for (stream, _), outcome in self.outcomes.items():
             per_stream.setdefault(stream, Counter())[outcome.value] += 1
         return per_stream
+
+    def left_behind(self) -> list[tuple[str, str, int, str]]:
+        """(category, stream, count, reason) of every record not written, parked ones included."""
+        rows = [(category, stream, count, reason) for (category, stream, reason), count in self.skipped.items()]
+        parked: Counter[tuple[str, str]] = Counter()
+        for key, outcome in self.outcomes.items():
+            if outcome is Outcome.PARKED:
+                parked[(key[0], self.waiting_on.get(key, "another record"))] += 1
+        for (stream, waiting), count in parked.items():
+            rows.append(("timing", stream, count, f"parked: waiting on {waiting} not in FreshBooks yet "
+                         "(retried on every run)"))
+        return sorted(rows)
 
     def render(self, title: str) -> str:
         counts = self.counts()
@@ -35,6 +63,15 @@ class RunSummary:
             lines.append("  ".join([stream.ljust(width), *(str(counts[stream][c]).rjust(9) for c in COLUMNS)]))
         if not counts:
             lines.append("(no records)")
+        behind = self.left_behind()
+        if behind:
+            lines.append("Left behind (not written to FreshBooks), by reason:")
+            for category, stream, count, reason in behind:
+                lines.append(f"  {category:<11} {stream:<{width}} {count:>7}  {reason}")
+            for category in ("timing", "unsupported"):
+                total = sum(count for cat, _, count, _ in behind if cat == category)
+                if total:
+                    lines.append(f"{total} record(s) left behind as {CATEGORY_MEANING[category]}.")
         if self.dead_lettered:
             lines.append(f"{self.dead_lettered} record(s) dead-lettered in this run: see `target-freshbooks audit "
                          "--dead-letters`, fix, then `target-freshbooks replay`.")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from target_freshbooks.sinks.base import Outcome, ResourceSink
 from target_freshbooks.sinks.clients import ClientsSink
+from target_freshbooks.sinks.credit_notes import CreditNotesSink
 from target_freshbooks.sinks.invoices import InvoicesSink
 from target_freshbooks.sinks.items import ItemsSink
 from target_freshbooks.sinks.payments import PaymentsSink
 from target_freshbooks.sinks.taxes import TaxesSink
 
 SINKS: dict[str, type[ResourceSink]] = {
-    sink.stream: sink for sink in (ClientsSink, TaxesSink, ItemsSink, InvoicesSink, PaymentsSink)
+    sink.stream: sink for sink in (ClientsSink, TaxesSink, ItemsSink, InvoicesSink, PaymentsSink, CreditNotesSink)
 }
 
 __all__ = ["SINKS", "Outcome", "ResourceSink"]

@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     PARKED = "parked"
     REVIEW = "review"
     FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class Park(Exception):
