@@ -9,6 +9,16 @@ from map_servicetitan_freshbooks.clients import map_customer
 from map_servicetitan_freshbooks.credit_memos import map_credit_memo
 from map_servicetitan_freshbooks.invoices import map_invoice
 from map_servicetitan_freshbooks.items import map_pricebook_item
+from map_servicetitan_freshbooks.journal_entries import (
+    INVOICE_DATES,
+    JOURNAL_ENTRIES,
+    MEMO_DATES,
+    PAYMENT_DATES,
+    by_mode,
+    journal_credit_memo,
+    journal_invoice,
+    journal_payment,
+)
 from map_servicetitan_freshbooks.output import UNSUPPORTED, MapFunction, Output, Record, RunContext, skip_record
 from map_servicetitan_freshbooks.payment_types import remember_payment_type
 from map_servicetitan_freshbooks.payments import map_payment
@@ -72,9 +82,12 @@ REGISTRY: dict[str, Mapping] = {mapping.source_stream: mapping for mapping in (
     Mapping("materials", "material", "items", map_pricebook_item),
     Mapping("services", "service", "items", map_pricebook_item),
     Mapping("equipment", "equipment", "items", map_pricebook_item),
-    Mapping("invoices", "invoice", "invoices", map_invoice, also=("credit_notes",)),
-    Mapping("payments", "payment", "payments", map_payment),
-    Mapping("credit_memos", "creditmemo", "credit_notes", map_credit_memo),
+    Mapping("invoices", "invoice", "invoices", by_mode(map_invoice, journal_invoice, "invoices", INVOICE_DATES),
+            also=("credit_notes", JOURNAL_ENTRIES)),
+    Mapping("payments", "payment", "payments", by_mode(map_payment, journal_payment, "payments", PAYMENT_DATES),
+            also=(JOURNAL_ENTRIES,)),
+    Mapping("credit_memos", "creditmemo", "credit_notes",
+            by_mode(map_credit_memo, journal_credit_memo, "credit_notes", MEMO_DATES), also=(JOURNAL_ENTRIES,)),
     unsupported("vendors", "vendor", "bill vendors come in a later issue"),
     unsupported("inventory_bills", "inventorybill", "bills come in a later issue"),
     unsupported("locations", "location",

@@ -95,6 +95,13 @@ CREDIT_NOTES = th.PropertiesList(
     ),
 )
 
+JOURNAL_ENTRIES = th.PropertiesList(
+    *_common(),
+    *_strings("name", "description", "currency_code"),
+    th.Property("user_entered_date", th.DateType),
+    th.Property("details", th.ArrayType(th.ObjectType(*_strings("account", "debit", "credit", "description")))),
+)
+
 SKIPPED = th.PropertiesList(
     *_common(),
     th.Property("source_stream", th.StringType),
@@ -108,5 +115,6 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
     "invoices": INVOICES.to_dict(),
     "payments": PAYMENTS.to_dict(),
     "credit_notes": CREDIT_NOTES.to_dict(),
+    "journal_entries": JOURNAL_ENTRIES.to_dict(),
     "skipped": SKIPPED.to_dict(),
 }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +19,8 @@ MALFORMED_RECORD_POLICIES = ("review", "fail")
 DEFAULT_SYNC_STATUSES = ("Posted", "Exported")
 UNAPPLIED_PAYMENT_POLICIES = ("credit", "review")
 ADJUSTMENT_MODES = ("credit_note", "negative_invoice")
+INVOICE_MODES = ("invoice", "journal_entry")
+JOURNAL_REQUIRED_ROLES = ("accounts_receivable", "undeposited_funds", "revenue_default", "sales_tax")
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -154,6 +157,38 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "invoice_mode",
+        th.StringType(allowed_values=list(INVOICE_MODES)),
+        default="invoice",
+        description=(
+            "`invoice` (default): ServiceTitan invoices, payments and credit memos become FreshBooks invoices, "
+            "payments and credit notes. `journal_entry`: each becomes one balanced FreshBooks journal entry "
+            "(stream `journal_entries`), posted to the accounts of `journal_account_map`; needs "
+            "`journal_cutover_date`. See README: what journal mode costs."
+        ),
+    ),
+    th.Property(
+        "journal_account_map",
+        th.ObjectType(additional_properties=th.StringType),
+        default={},
+        description=(
+            "ServiceTitan GL account number or name (case-insensitive) → FreshBooks sub-account number or name, "
+            "plus the role keys `accounts_receivable`, `undeposited_funds`, `revenue_default`, `sales_tax` "
+            "(required in journal mode) and `customer_credit`, `credit_memos`, `discounts`, `rounding`, "
+            "`revenue_service`, `revenue_material`, `revenue_equipment` (optional)."
+        ),
+    ),
+    th.Property(
+        "journal_cutover_date",
+        th.StringType,
+        default="",
+        description=(
+            "`YYYY-MM-DD` (empty: none): documents dated before it are in invoice mode, those on or after it in "
+            "journal mode, whichever `invoice_mode` is set (the other mode's documents are skip records), so no "
+            "document is ever both. Required with `invoice_mode: journal_entry`."
+        ),
+    ),
+    th.Property(
         "payment_type_map",
         th.ObjectType(additional_properties=th.StringType),
         default={},
@@ -185,6 +220,10 @@ class MapperSettings:
     unapplied_payment_policy: str
     credit_number_prefix: str
     adjustment_mode: str
+    invoice_mode: str = "invoice"
+    journal_account_map: Mapping[str, str] = field(default_factory=dict)
+    """Lower-cased ServiceTitan GL number/name or role → FreshBooks sub-account number or name."""
+    journal_cutover_date: date | None = None
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -212,7 +251,38 @@ class MapperSettings:
             unapplied_payment_policy=_choice(config, "unapplied_payment_policy", "credit", UNAPPLIED_PAYMENT_POLICIES),
             credit_number_prefix=_text(config, "credit_number_prefix", ""),
             adjustment_mode=_choice(config, "adjustment_mode", "credit_note", ADJUSTMENT_MODES),
+            **_journal(config),
         )
+
+
+def _journal(config: Mapping[str, Any]) -> dict[str, Any]:
+    """`invoice_mode`, `journal_account_map` and `journal_cutover_date`, checked together."""
+    mode = _choice(config, "invoice_mode", "invoice", INVOICE_MODES)
+    raw_map = config.get("journal_account_map") or {}
+    if not isinstance(raw_map, Mapping):
+        raise ValueError("setting 'journal_account_map' must be an object: ServiceTitan GL account or role → "
+                         "FreshBooks sub-account")
+    accounts = {str(key).strip().lower(): str(value).strip() for key, value in raw_map.items()
+                if str(value or "").strip()}
+    raw_date = config.get("journal_cutover_date")
+    cutover = None
+    if raw_date not in (None, ""):
+        try:
+            cutover = date.fromisoformat(str(raw_date)[:10])
+        except ValueError:
+            raise ValueError(f"setting 'journal_cutover_date': {raw_date!r} is not a date (YYYY-MM-DD)") from None
+    if mode == "journal_entry":
+        if cutover is None:
+            raise ValueError(
+                "setting 'journal_cutover_date' is required with invoice_mode 'journal_entry': documents dated "
+                "before it stay in invoice mode and those on or after it are posted as journal entries, so no "
+                "document is ever both an invoice and a journal entry"
+            )
+        missing = [role for role in JOURNAL_REQUIRED_ROLES if role not in accounts]
+        if missing:
+            raise ValueError(f"setting 'journal_account_map' needs the role key(s) {', '.join(missing)} with "
+                             "invoice_mode 'journal_entry' (each naming a FreshBooks sub-account number or name)")
+    return {"invoice_mode": mode, "journal_account_map": accounts, "journal_cutover_date": cutover}
 
 
 def _time_zone(name: Any) -> ZoneInfo:
