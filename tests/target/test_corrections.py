@@ -189,3 +189,28 @@ def test_a_skip_record_without_a_reason_is_dead_lettered_naming_the_field(env: T
     assert run.exit_code == 1
     letters = env.command("audit", "--dead-letters").output
     assert "test:location:9" in letters and "skip_reason" in letters
+
+
+def test_void_of_a_paid_invoice_keeps_its_money_as_client_credit(env: TargetEnv) -> None:
+    paid = payment("test:payment:1", "2024-05-10", ("test:invoice:100", "100.00"))
+    memo = credit_note("test:creditmemo:CM-9", "30.00", ("test:invoice:100", "30.00"))
+    messages = with_records(base(), ("payments", paid), ("credit_notes", memo))
+    assert env.run(messages).exit_code == 0
+    assert invoice_outstanding(env, "ST-100") == INVOICE_100 - Decimal("130.00")
+    data = records()
+    data["payments"] = []
+    data["invoices"][0]["active"] = False
+    voided = with_records(catalog(data), ("payments", paid), ("credit_notes", memo))
+    run = env.run(voided)
+    assert run.exit_code == 0
+    assert not [r for r in env.fb.records("invoices") if r["invoice_number"] == "ST-100"]
+    # ServiceTitan keeps the 100.00 paid and the 30.00 memo as the customer's credit: so must FreshBooks.
+    assert client_balance(env, "Millbrook Dental") == {"outstanding": Decimal("0.00"), "credit": Decimal("130.00"),
+                                                         "balance": Decimal("-130.00")}
+    # The payment re-sent as ServiceTitan shows it after the void: nothing applied, 100.00 unapplied.
+    unapplied = payment("test:payment:1", "2024-05-10", unapplied=usd("100.00"))
+    memo_after = credit_note("test:creditmemo:CM-9", "30.00")
+    after = with_records(catalog(data), ("payments", unapplied), ("credit_notes", memo_after))
+    assert env.run(after).exit_code == 0
+    assert client_balance(env, "Millbrook Dental")["balance"] == Decimal("-130.00")
+    assert_rerun_writes_nothing(env, after)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from target_freshbooks.sinks.base import SinkContext
 
 PAYMENTS = Resource("payments", "payments", "payment", "payments")
+MARKER_OWNER = re.compile(r"\[(?P<owner>[^\[\]\s=]+):invoice:[^\[\]\s=]+\]")
+"""An application's marker; `owner` is the payment or credit note it belongs to."""
 REFUND_MARKER = re.compile(r"\[([^\[\]\s=]+:[^\[\]\s=]+)=(-?\d+(?:\.\d+)?)\]")
 CENT = Decimal("0.01")
 
@@ -126,6 +128,11 @@ class ApplicationWriter:
 
     def path(self, object_id: str | int | None = None) -> str:
         return PAYMENTS.path(self.ctx.account_id, object_id)
+
+    def invoice_voided(self, app: Application) -> bool:
+        """The invoice was deleted because the source voided it: its money is the client's credit now."""
+        mapping = self.ctx.ledger.mapping("invoices", app.invoice_source_key)
+        return mapping is not None and mapping.state == "deleted"
 
     def payload(self, app: Application, shared: dict[str, Any], note: str | None, ref: RecordRef) -> dict[str, Any]:
         invoice_id = self.ctx.resolve("invoices", app.invoice_source_key, needed_by=ref)

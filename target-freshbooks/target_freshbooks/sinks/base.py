@@ -179,6 +179,9 @@ class ResourceSink:
     def after_update(self, freshbooks_id: str, obj: dict[str, Any], ref: RecordRef) -> None:
         """Called after an update, before the new payload hash is recorded."""
 
+    def before_delete(self, freshbooks_id: str, record: dict[str, Any], ref: RecordRef) -> None:
+        """Called before an `active: false` record's object is deleted (e.g. release money applied to it)."""
+
     # Shared helpers -----------------------------------------------------------------------------------
 
     def path(self, object_id: str | int | None = None) -> str:
@@ -276,6 +279,7 @@ class ResourceSink:
             self.ctx.ledger.save_mapping(self.stream, ref.source_key, None, INACTIVE, state="deleted", origin="none")
             self.ctx.audit(ref, "skip", detail="inactive and not in FreshBooks: nothing to delete")
             return Outcome.UNCHANGED
+        self.before_delete(freshbooks_id, record, ref)
         self.delete(freshbooks_id, ref)
         self.ctx.ledger.save_mapping(self.stream, ref.source_key, freshbooks_id, "deleted", state="deleted",
                                      origin=mapping.origin if mapping is not None else "adopted")

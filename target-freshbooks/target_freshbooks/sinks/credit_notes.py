@@ -63,7 +63,7 @@ class CreditNotesSink(ResourceSink):
             unapplied = self.writer.delete_all(record, ref, "credit note inactive")
             outcome = super().upsert(record, ref, released=released)
             return Outcome.DELETED if unapplied or outcome is Outcome.DELETED else outcome
-        apps = applications(record, ref)
+        apps = [app for app in applications(record, ref) if not self.writer.invoice_voided(app)]
         shared = {"date": record.get("create_date"), "type": "Credit"}
         note = f"Credit applied from {credit_number(record, ref.source_key)}"
         try:

@@ -8,14 +8,17 @@ the source key `<payment>:unapplied`. A record with `refund_of_source_key` is a 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from target_freshbooks.errors import RecordError, RecordRef
 from target_freshbooks.sinks.applications import (
+    Application,
     ApplicationWriter,
     applications,
     combined,
     money_value,
+    plain_money,
     prepayment_number,
 )
 from target_freshbooks.sinks.base import Match, Outcome, Resource, ResourceSink, payload_hash, pick
@@ -62,10 +65,11 @@ class PaymentsSink(ResourceSink):
         key = ref.source_key
         if record.get("active") is False:
             return self.delete_all(record, ref)
-        apps = applications(record, ref)
+        listed = applications(record, ref)
+        apps = [app for app in listed if not self.writer.invoice_voided(app)]
         shared = pick(record, SHARED_FIELDS)
         payloads = {app.source_key: self.writer.payload(app, shared, record.get("note"), ref) for app in apps}
-        remainder = self.remainder(record, ref)
+        remainder = self.remainder(record, ref, [app for app in listed if app not in apps])
         digest = payload_hash(payloads if remainder is None else {"applications": payloads, "unapplied": remainder})
         parent = ledger.mapping(self.stream, key)
         if (parent is not None and parent.payload_hash == digest and parent.state == "active"
@@ -77,16 +81,21 @@ class PaymentsSink(ResourceSink):
         ledger.save_mapping(self.stream, key, None, digest, origin="created")
         return combined(done)
 
-    def remainder(self, record: dict[str, Any], ref: RecordRef) -> dict[str, Any] | None:
+    def remainder(self, record: dict[str, Any], ref: RecordRef, released: list[Application]) -> dict[str, Any] | None:
+        """The client's credit from this payment: its `unapplied` part, plus what it paid on voided invoices."""
         amount = record.get("unapplied")
-        if amount in (None, ""):
+        if amount in (None, "") and not released:
             return None
+        amount = amount or {"amount": "0", "code": released[0].amount.get("code")}
         if not isinstance(amount, dict) or amount.get("amount") in (None, ""):
             raise RecordError(ref, 'field `unapplied` must be Money, {"amount": "12.34", "code": "USD"}')
         value = money_value(amount, ref, "unapplied")
         if value < 0:
             raise RecordError(ref, f"field `unapplied` is negative ({value}); a refund of a remainder names the "
                               "payment it refunds in `refund_of_source_key` and carries a positive amount")
+        if released:
+            value += sum((money_value(app.amount, ref, "amount") for app in released), Decimal(0))
+            amount = plain_money(value, amount.get("code"))
         return amount if value > 0 else None
 
     def write_remainder(self, record: dict[str, Any], ref: RecordRef, amount: dict[str, Any] | None) -> str:
