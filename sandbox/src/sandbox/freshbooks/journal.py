@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from sandbox.freshbooks import errors
+from sandbox.freshbooks import errors, query
+from sandbox.freshbooks.db import Table
 from sandbox.freshbooks.resource import DEFAULT_CURRENCY, Resource
 from sandbox.freshbooks.values import cents, dec, int_in, normalize_fields, plain
 
@@ -126,3 +127,87 @@ class JournalEntries(Resource):
                 debit = Decimal(str(detail.get("debit") or "0")) * sign
                 credit = Decimal(str(detail.get("credit") or "0")) * sign
                 accounts.post(int(detail["sub_accountid"]), debit, credit)
+
+
+class JournalEntryDetails(Resource):
+    """`journal_entries/journal_entry_details`: every detail of every journal entry, as a read-only ledger list.
+
+    Computed from the stored entries (it has no table of its own). Each row: `id`/`detailid`, `account{..}`,
+    `sub_account{..}`, `entry{id, entryid, clientid, invoiceid, ...}` (the `*id` links null for manual entries),
+    `name` and `description` (the entry's name; the detail's own description, else the entry's),
+    `detail_type`, `user_entered_date`, and `debit`/`credit`/`balance` as Money. Filters (as `search[..]` or
+    plain parameters): `sub_accountid`, `start_date`, `end_date` (inclusive days), `entryid`. Which of these the
+    live API honours, the exact shape and ordering are unconfirmed (FIDELITY.md).
+    """
+
+    plural = "journal_entry_details"
+    single = "journal_entry_detail"
+    path = "journal_entries/journal_entry_details"
+    label = "Journal entry detail"
+    id_field = "detailid"
+    id_keys = ("id", "detailid")
+    operations = frozenset({"list"})
+    updated_key = None
+    shows_vis_state = False
+    FILTERS = ("sub_accountid", "start_date", "end_date", "entryid")
+
+    @property
+    def table(self) -> Table:  # the entries' table: the details live inside them
+        return Table(self.conn, JournalEntries.plural)
+
+    def rows(self) -> list[dict[str, Any]]:
+        accounts = JournalEntryAccounts(self.ctx)
+        charts: dict[int, tuple[dict[str, Any], dict[str, Any]] | None] = {}
+        rows = []
+        for entry in sorted(self.table.all(), key=lambda e: int(e["id"])):
+            for detail in entry.get("details") or []:
+                sub_id = int(detail["sub_accountid"])
+                if sub_id not in charts:
+                    charts[sub_id] = accounts.find_sub_account(sub_id)
+                found = charts[sub_id]
+                account, sub = found if found is not None else ({}, {})
+                code = entry.get("currency_code") or DEFAULT_CURRENCY
+                debit = Decimal(str(detail.get("debit") or "0"))
+                credit = Decimal(str(detail.get("credit") or "0"))
+                rows.append({
+                    "id": detail["id"], "detailid": detail["detailid"],
+                    "account": {"accountid": account.get("accountid"), "account_name": account.get("account_name"),
+                                "account_number": account.get("account_number"),
+                                "account_type": account.get("account_type")},
+                    "sub_account": {"sub_accountid": sub_id, "account_sub_name": sub.get("account_sub_name"),
+                                    "account_sub_number": sub.get("account_sub_number")},
+                    "entry": {"id": entry["id"], "entryid": entry["entryid"], "clientid": None, "invoiceid": None,
+                              "paymentid": None, "expenseid": None, "incomeid": None, "creditid": None,
+                              "categoryid": None},
+                    "name": entry.get("name") or "",
+                    "description": detail.get("description") or entry.get("description") or "",
+                    "detail_type": "journal_entry",
+                    "user_entered_date": entry.get("user_entered_date"),
+                    "debit": {"amount": str(cents(debit)), "code": code},
+                    "credit": {"amount": str(cents(credit)), "code": code},
+                    "balance": {"amount": str(cents(debit - credit)), "code": code},
+                })
+        return rows
+
+    def api_list(self, q: query.ListQuery) -> dict[str, Any]:
+        self.require("list")
+        given = {**{k: v for k, v in q.flags.items() if k in self.FILTERS},
+                 **{k: v[-1] for k, v in q.search.items()}}
+        for name, value in given.items():
+            if name not in self.FILTERS and self.ctx.fb.unknown_filters == "error":
+                raise errors.invalid(f"search[{name}]", self.single, value, f"Unknown search filter '{name}'.")
+        rows = self.rows()
+        if given.get("sub_accountid"):
+            sub_id = int_in(given["sub_accountid"], "sub_accountid", self.single)
+            rows = [r for r in rows if r["sub_account"]["sub_accountid"] == sub_id]
+        if given.get("entryid"):
+            entry_id = int_in(given["entryid"], "entryid", self.single)
+            rows = [r for r in rows if r["entry"]["entryid"] == entry_id]
+        if given.get("start_date"):
+            rows = [r for r in rows if str(r["user_entered_date"]) >= given["start_date"]]
+        if given.get("end_date"):
+            rows = [r for r in rows if str(r["user_entered_date"]) <= given["end_date"]]
+        per_page = q.per_page or min(self.ctx.fb.default_per_page, query.MAX_PER_PAGE)
+        start = (q.page - 1) * per_page
+        return {self.plural: rows[start:start + per_page], "page": q.page, "pages": -(-len(rows) // per_page),
+                "per_page": per_page, "total": len(rows)}

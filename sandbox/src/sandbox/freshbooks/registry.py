@@ -8,13 +8,13 @@ from sandbox.freshbooks.catalog import Categories, Items, Taxes
 from sandbox.freshbooks.clients import Clients
 from sandbox.freshbooks.credit_notes import CreditNotes
 from sandbox.freshbooks.invoices import Invoices
-from sandbox.freshbooks.journal import JournalEntries, JournalEntryAccounts
+from sandbox.freshbooks.journal import JournalEntries, JournalEntryAccounts, JournalEntryDetails
 from sandbox.freshbooks.payments import Payments
 from sandbox.freshbooks.resource import Resource
 
 RESOURCE_CLASSES: list[type[Resource]] = [
     Clients, Items, Taxes, Categories, Invoices, Payments, CreditNotes, BillVendors, Bills, JournalEntries,
-    JournalEntryAccounts,
+    JournalEntryAccounts, JournalEntryDetails,
 ]
 
 
