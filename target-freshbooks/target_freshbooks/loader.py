@@ -20,6 +20,7 @@ from typing import Any
 from target_freshbooks.errors import RecordError, RecordRef, RejectedError, UnknownStreamError
 from target_freshbooks.http import FreshBooksClient
 from target_freshbooks.ledger.store import AccountLedger
+from target_freshbooks.settings import Settings
 from target_freshbooks.sinks import SINKS
 from target_freshbooks.sinks.base import Outcome, Park, ResourceSink, Review
 from target_freshbooks.summary import RunSummary
@@ -63,7 +64,9 @@ class Loader:
     """One run's record processing against one FreshBooks account (implements the sinks' `SinkContext`)."""
 
     def __init__(self, ledger: AccountLedger, client: FreshBooksClient, account_id: str, run_id: str, *,
-                 dry_run: bool = False, heartbeat: Callable[[], None] | None = None) -> None:
+                 dry_run: bool = False, heartbeat: Callable[[], None] | None = None,
+                 settings: Settings | None = None) -> None:
+        self.settings = settings  # what sinks may read of the run's settings (e.g. books_closed_through)
         self.ledger = ledger
         self.client = client
         self.account_id = account_id

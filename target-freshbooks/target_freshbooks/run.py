@@ -51,7 +51,7 @@ class Run:
         scope: AccountLedger = ledger.account(settings.tenant, account.account_id)
         if dry_run:
             scope = DryRunLedger(scope)
-        loader = Loader(scope, client, account.account_id, run_id, dry_run=dry_run,
+        loader = Loader(scope, client, account.account_id, run_id, dry_run=dry_run, settings=settings,
                         heartbeat=lambda: ledger.heartbeat(settings.tenant, account.account_id, run_id))
         logger.info("Run %s: tenant %r → FreshBooks account %s%s; ledger %s", run_id, settings.tenant, account,
                     " (DRY RUN: nothing will be written)" if dry_run else "", settings.ledger_url_for_display)

@@ -5,6 +5,7 @@ The same settings serve the Singer run and the `authorize`, `replay` and `audit`
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,10 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
                 description="Resolve everything and report what would be written; write nothing."),
     th.Property("request_timeout", th.NumberType, default=DEFAULT_REQUEST_TIMEOUT,
                 description="Seconds to wait for each FreshBooks answer."),
+    th.Property("books_closed_through", th.StringType,
+                description="Last day (YYYY-MM-DD) of the closed accounting period: a change to an invoice dated "
+                            "on or before it is never written into it, but posted as an adjustment (an extra "
+                            "invoice or a credit note) dated on the day of the change."),
 ).to_dict()
 
 MISSING_KEY_HELP = (
@@ -70,6 +75,21 @@ def default_ledger_url(environ: Mapping[str, str] | None = None) -> str:
     return f"sqlite:///{path.as_posix()}"
 
 
+def closed_through(value: Any) -> dt.date | None:
+    """`books_closed_through`: a calendar date, or nothing (no closed period)."""
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip()) if len(str(value).strip()) == 10 else _bad_date(value)
+    except ValueError:
+        return _bad_date(value)
+
+
+def _bad_date(value: Any) -> dt.date:
+    raise ConfigError(f"Setting books_closed_through must be a date YYYY-MM-DD (the last day of the closed "
+                      f"period, e.g. 2024-12-31), got {value!r}.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed settings; secrets are kept out of `repr` so they never reach a log line."""
@@ -85,6 +105,7 @@ class Settings:
     token_encryption_key: str | None = field(default=None, repr=False)
     dry_run: bool = False
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    books_closed_through: dt.date | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +129,7 @@ class Settings:
             raise ConfigError("Setting ledger_url is not a SQLAlchemy URL (e.g. sqlite:///path/ledger.db or "
                               "postgresql+psycopg://user@host/db).") from exc
         return cls(
+            books_closed_through=closed_through(config.get("books_closed_through")),
             client_id=str(config["client_id"]),
             client_secret=str(config["client_secret"]),
             redirect_uri=str(config["redirect_uri"]),

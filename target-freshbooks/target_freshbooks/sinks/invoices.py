@@ -8,11 +8,19 @@ keeps it sent, because FreshBooks leaves drafts out of accounts receivable.
 Lines may name the pricebook item they sell (`item_source_key`); the item must exist in FreshBooks: from
 the ledger, else found by the line's `item` SKU or name, else created from `item` (`on_missing_item:
 create`, the default) or the whole invoice held for review (`on_missing_item: review`).
+
+With `books_closed_through`, a change or delete of an invoice in the closed period posts an adjustment
+instead (`sinks.closed_periods`). In a dry run, every invoice that would be created is compared with the
+client's existing FreshBooks invoices, and those that look like the same document under another number (same
+total, dated within `LOOKALIKE_DAYS`) are reported (audit action `lookalike`, and the log).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from target_freshbooks.errors import RecordError, RecordRef
 from target_freshbooks.sinks.base import (
@@ -26,6 +34,7 @@ from target_freshbooks.sinks.base import (
     pick,
     require,
 )
+from target_freshbooks.sinks.closed_periods import DELETED_BY_CREDIT, ClosedPeriods, is_adjustment, lines_total
 
 HEADER_FIELDS = (
     "create_date", "due_offset_days", "currency_code", "language", "po_number", "notes", "terms", "discount_value",
@@ -34,6 +43,13 @@ HEADER_FIELDS = (
 LINE_FIELDS = ("name", "description", "qty", "unit_cost", "taxName1", "taxAmount1", "taxName2", "taxAmount2")
 DRAFT_STATUS = 1
 LANDED = {Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.ADOPTED}
+LOOKALIKE_DAYS = 7
+"""How far apart two invoices of the same client and total may be dated and still look like one document."""
+
+if TYPE_CHECKING:
+    from target_freshbooks.ledger.models import IdMapEntry
+
+logger = logging.getLogger("target-freshbooks")
 
 
 def invoice_number(record: dict[str, Any], source_key: str) -> str:
@@ -44,6 +60,10 @@ def invoice_number(record: dict[str, Any], source_key: str) -> str:
 class InvoicesSink(ResourceSink):
     stream = "invoices"
     resource = Resource("invoices", "invoices", "invoice", "invoices")
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self.closed_periods = ClosedPeriods(self)
 
     def build_payload(self, record: dict[str, Any], ref: RecordRef, *, released: bool) -> dict[str, Any]:
         require(record, ref, "client_source_key", "create_date")
@@ -119,6 +139,78 @@ class InvoicesSink(ResourceSink):
     def after_create(self, freshbooks_id: str, obj: dict[str, Any], ref: RecordRef) -> None:
         self.mark_sent(freshbooks_id, ref)
 
+    # Closed periods: changes and deletes posted as adjustments -----------------------------------------
+
+    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMapEntry,
+               ref: RecordRef) -> Outcome:
+        if self.closed_periods.may_apply(ref) and mapping.state == "active":
+            original = self.closed_periods.fetch(self.stream, str(mapping.freshbooks_id), ref)
+            if original and self.closed_periods.closed(original, ref):
+                return self.closed_periods.update(record, payload, digest, mapping, original, ref)
+        return super().update(record, payload, digest, mapping, ref)
+
+    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMapEntry | None) -> Outcome:
+        if mapping is not None and mapping.state == "active" and mapping.payload_hash == DELETED_BY_CREDIT:
+            self.ctx.audit(ref, "unchanged", freshbooks_id=mapping.freshbooks_id,
+                           detail="already credited in full (deleted in the closed period)")
+            return Outcome.UNCHANGED
+        if not self.closed_periods.may_apply(ref) or (mapping is not None and mapping.state == "deleted"):
+            return super().deactivate(record, ref, mapping)
+        freshbooks_id = mapping.freshbooks_id if mapping is not None else None
+        if not freshbooks_id:
+            match = self.find_existing(record, None, ref)
+            freshbooks_id = match.freshbooks_id if match else None
+        if not freshbooks_id:
+            return super().deactivate(record, ref, mapping)
+        original = self.closed_periods.fetch(self.stream, freshbooks_id, ref)
+        if original and self.closed_periods.closed(original, ref):
+            return self.closed_periods.delete(record, freshbooks_id, original, mapping, ref)
+        return super().deactivate(record, ref, mapping)
+
+    # Dry runs: invoices that look like one about to be created -----------------------------------------
+
+    def create(self, record: dict[str, Any], payload: dict[str, Any], ref: RecordRef) -> tuple[str, dict[str, Any]]:
+        if self.ctx.dry_run and not is_adjustment(ref.source_key):
+            self.report_lookalikes(payload, ref)
+        return super().create(record, payload, ref)
+
+    def client_invoices(self, customerid: str, ref: RecordRef) -> list[dict[str, Any]]:
+        """The client's FreshBooks invoices, listed once per run."""
+        cache = self.ctx.cache.setdefault("invoices_of_client", {})
+        if customerid not in cache:
+            cache[customerid] = self.search([("search[customerid]", customerid)], ref)
+        return list(cache[customerid])
+
+    def lookalikes(self, payload: dict[str, Any], ref: RecordRef) -> list[dict[str, Any]]:
+        """The matched client's invoices with the same total, dated within LOOKALIKE_DAYS, under another number,
+        that no other record of the ledger owns."""
+        customerid = str(payload.get("customerid"))
+        if not customerid.isdigit():
+            return []  # the client would be created too: it has no invoices yet
+        total = lines_total(payload.get("lines") or [])
+        created = _date(payload.get("create_date"))
+        found = []
+        for row in self.client_invoices(customerid, ref):
+            if int(row.get("vis_state") or 0) == 1 or str(row.get("invoice_number")) == payload["invoice_number"]:
+                continue
+            if _amount(row.get("amount")) != total or self.claimed_by_other(row.get("id"), ref.source_key):
+                continue
+            dated = _date(row.get("create_date"))
+            if created is None or dated is None or abs((dated - created).days) > LOOKALIKE_DAYS:
+                continue
+            found.append(row)
+        return found
+
+    def report_lookalikes(self, payload: dict[str, Any], ref: RecordRef) -> None:
+        total = lines_total(payload.get("lines") or [])
+        for row in self.lookalikes(payload, ref):
+            text = (f"invoice {payload['invoice_number']} ({ref.source_key}, total {total:.2f}, dated "
+                    f"{payload.get('create_date')}) looks like FreshBooks invoice {row.get('invoice_number')} "
+                    f"(id {row.get('id')}, total {_amount(row.get('amount')):.2f}, dated {row.get('create_date')}) "
+                    "of the same client: the same document under another number?")
+            self.ctx.audit(ref, "lookalike", freshbooks_id=str(row.get("id")), detail=text)
+            logger.warning("Dry run: %s", text)
+
     def after_update(self, freshbooks_id: str, obj: dict[str, Any], ref: RecordRef) -> None:
         status = obj.get("status")
         if status == DRAFT_STATUS or str(obj.get("v3_status") or "").lower() == "draft":
@@ -128,3 +220,19 @@ class InvoicesSink(ResourceSink):
         """Its own PUT: FreshBooks ignores every other field sent with an action."""
         self.ctx.client.update(self.path(freshbooks_id), "invoice", {"action_mark_as_sent": True}, ref)
         self.ctx.audit(ref, "mark_sent", freshbooks_id=freshbooks_id, http_status=200)
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _amount(value: Any) -> Decimal | None:
+    if isinstance(value, dict):
+        value = value.get("amount")
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
