@@ -7,11 +7,13 @@ from target_freshbooks.sinks.clients import ClientsSink
 from target_freshbooks.sinks.credit_notes import CreditNotesSink
 from target_freshbooks.sinks.invoices import InvoicesSink
 from target_freshbooks.sinks.items import ItemsSink
+from target_freshbooks.sinks.journal_entries import JournalEntriesSink
 from target_freshbooks.sinks.payments import PaymentsSink
 from target_freshbooks.sinks.taxes import TaxesSink
 
 SINKS: dict[str, type[ResourceSink]] = {
-    sink.stream: sink for sink in (ClientsSink, TaxesSink, ItemsSink, InvoicesSink, PaymentsSink, CreditNotesSink)
+    sink.stream: sink for sink in (ClientsSink, TaxesSink, ItemsSink, InvoicesSink, PaymentsSink, CreditNotesSink,
+                                   JournalEntriesSink)
 }
 
 __all__ = ["SINKS", "Outcome", "ResourceSink"]
