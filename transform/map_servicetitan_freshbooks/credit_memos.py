@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from map_servicetitan_freshbooks import cutover
 from map_servicetitan_freshbooks.applications import application, applied_by_invoice
 from map_servicetitan_freshbooks.clients import customer_key
 from map_servicetitan_freshbooks.freshbooks_math import round_cents
@@ -39,7 +40,7 @@ def map_credit_memo(memo: SourceRecord, run: RunContext) -> list[Record | Output
         review.append(f"its total is negative ({decimal_text(total)}); a credit memo credits the customer, so "
                       "correct it in ServiceTitan")
     applications = _applications(memo, total, settings, review)
-    return [{
+    return cutover.without_listed(memo, {
         "source_key": memo.key(),
         "active": memo.active,
         "review_reason": "; ".join(review) or None,
@@ -52,7 +53,7 @@ def map_credit_memo(memo: SourceRecord, run: RunContext) -> list[Record | Output
         "credit_type": "goodwill",
         "lines": lines,
         "applications": applications,
-    }]
+    }, run)
 
 
 def _lines(memo: SourceRecord, description: str, settings: MapperSettings) -> tuple[list[Record], Decimal]:

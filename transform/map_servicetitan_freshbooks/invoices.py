@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from map_servicetitan_freshbooks import cutover
 from map_servicetitan_freshbooks.clients import customer_key
 from map_servicetitan_freshbooks.freshbooks_math import PricedLine, invoice_total, round_cents
 from map_servicetitan_freshbooks.output import FILTERED, TIMING, Output, Record, RunContext, skip_record
@@ -57,7 +58,8 @@ def map_invoice(invoice: SourceRecord, run: RunContext) -> list[Record | Output]
     total = _invoice_total(invoice)
     as_credit = is_credit_adjustment(invoice, total, settings)
     stream = CREDIT_NOTES if as_credit else INVOICES
-    skip = _skip(invoice, total, settings)
+    skip = _skip(invoice, total, settings) or cutover.listing(invoice, _number(invoice, settings),
+                                                               _dates(invoice, settings)["create_date"], run)
     if skip is not None:
         return [Output(stream, skip)]
     record = _credit_note(invoice, total, run) if as_credit else _invoice(invoice, total, run)

@@ -34,6 +34,8 @@ class RunContext:
     settings: MapperSettings
     zone_plans: dict[str, TaxPlan] = field(default_factory=dict)
     payment_type_names: dict[str, str] = field(default_factory=dict)
+    listed_invoices: dict[str, str] = field(default_factory=dict)
+    """Invoices dated before `cutover_date` listed instead of sent (`pre_cutover_invoices: list`): key → number."""
 
 
 MapFunction = Callable[[SourceRecord, RunContext], list[Record | Output]]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from map_servicetitan_freshbooks import cutover
 from map_servicetitan_freshbooks.applications import application, applied_by_invoice
 from map_servicetitan_freshbooks.clients import customer_key
 from map_servicetitan_freshbooks.output import Output, Record, RunContext
@@ -37,7 +38,7 @@ def map_payment(payment: SourceRecord, run: RunContext) -> list[Record | Output]
         review.append("it has an unapplied amount but no customer (field 'customer.id') to hold it as credit; "
                       "assign the customer in ServiceTitan")
     record["review_reason"] = "; ".join(review) or None
-    return [record]
+    return cutover.without_listed(payment, record, run)
 
 
 def _shared(payment: SourceRecord, run: RunContext, refunded: Any) -> Record:

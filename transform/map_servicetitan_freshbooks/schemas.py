@@ -18,6 +18,7 @@ def _common() -> list[th.Property]:
         th.Property("review_reason", th.StringType),
         th.Property("skip_reason", th.StringType),
         th.Property("skip_category", th.StringType),
+        th.Property("detail", th.StringType),
     ]
 
 

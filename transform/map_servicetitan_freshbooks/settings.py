@@ -20,6 +20,7 @@ DEFAULT_SYNC_STATUSES = ("Posted", "Exported")
 UNAPPLIED_PAYMENT_POLICIES = ("credit", "review")
 ADJUSTMENT_MODES = ("credit_note", "negative_invoice")
 INVOICE_MODES = ("invoice", "journal_entry")
+PRE_CUTOVER_MODES = ("sync", "list")
 JOURNAL_REQUIRED_ROLES = ("accounts_receivable", "undeposited_funds", "revenue_default", "sales_tax")
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -197,6 +198,27 @@ CONFIG_SCHEMA = th.PropertiesList(
             "built-in table (see README). Unmapped names become `Other`."
         ),
     ),
+    th.Property(
+        "cutover_date",
+        th.StringType,
+        default="",
+        description=(
+            "`YYYY-MM-DD` (empty: none): the first day whose invoices FreshBooks gets from this connector, when "
+            "the FreshBooks account already holds the history before it (invoices entered by hand, or an "
+            "opening balance). What becomes of the invoices dated before it is `pre_cutover_invoices`."
+        ),
+    ),
+    th.Property(
+        "pre_cutover_invoices",
+        th.StringType(allowed_values=list(PRE_CUTOVER_MODES)),
+        default="sync",
+        description=(
+            "What the first run brings for invoices dated before `cutover_date`: `sync` (default) sends them "
+            "like any invoice; `list` sends none of them, only skip records (category `filtered`) whose `detail` "
+            "gives each invoice's number and balance for the bookkeeper, and skips the payments and credit memos "
+            "applied only to them. Needs `cutover_date`."
+        ),
+    ),
 ).to_dict()
 
 
@@ -224,6 +246,8 @@ class MapperSettings:
     journal_account_map: Mapping[str, str] = field(default_factory=dict)
     """Lower-cased ServiceTitan GL number/name or role → FreshBooks sub-account number or name."""
     journal_cutover_date: date | None = None
+    cutover_date: date | None = None
+    pre_cutover_invoices: str = "sync"
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -252,6 +276,7 @@ class MapperSettings:
             credit_number_prefix=_text(config, "credit_number_prefix", ""),
             adjustment_mode=_choice(config, "adjustment_mode", "credit_note", ADJUSTMENT_MODES),
             **_journal(config),
+            **_cutover(config),
         )
 
 
@@ -283,6 +308,22 @@ def _journal(config: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"setting 'journal_account_map' needs the role key(s) {', '.join(missing)} with "
                              "invoice_mode 'journal_entry' (each naming a FreshBooks sub-account number or name)")
     return {"invoice_mode": mode, "journal_account_map": accounts, "journal_cutover_date": cutover}
+
+
+def _cutover(config: Mapping[str, Any]) -> dict[str, Any]:
+    """`cutover_date` and `pre_cutover_invoices`, checked together."""
+    mode = _choice(config, "pre_cutover_invoices", "sync", PRE_CUTOVER_MODES)
+    raw_date = config.get("cutover_date")
+    cutover = None
+    if raw_date not in (None, ""):
+        try:
+            cutover = date.fromisoformat(str(raw_date).strip())
+        except ValueError:
+            raise ValueError(f"setting 'cutover_date': {raw_date!r} is not a date (YYYY-MM-DD)") from None
+    if mode == "list" and cutover is None:
+        raise ValueError("setting 'cutover_date' is required with pre_cutover_invoices 'list': the invoices dated "
+                         "before it are listed for the bookkeeper instead of sent")
+    return {"cutover_date": cutover, "pre_cutover_invoices": mode}
 
 
 def _time_zone(name: Any) -> ZoneInfo:
