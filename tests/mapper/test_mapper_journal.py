@@ -13,6 +13,7 @@ import pytest
 from map_servicetitan_freshbooks.mapper import ServiceTitanToFreshBooksMapper
 from mapper_harness import run_mapper, st_credit_memo, st_invoice, st_line, st_payment, st_refund, stream_of
 from singer_sdk.exceptions import ConfigValidationError
+from test_mapper_seeded import company  # noqa: F401  (the seeded company fixture)
 
 ACCOUNTS = {
     "accounts_receivable": "1200-1",
@@ -173,3 +174,66 @@ def test_random_invoices_balance(seed: int) -> None:
     record = entry("invoices", source)
     assert_balanced(record)
     assert net(record)["1200-1"] == Decimal(source["total"])
+
+
+# The seeded company: per month and per account, the entries add up to ServiceTitan's documents -------------
+
+SEEDED_ACCOUNTS = {"accounts_receivable": "AR", "undeposited_funds": "CASH", "revenue_default": "REV",
+                   "sales_tax": "TAX", "customer_credit": "CREDIT", "credit_memos": "MEMOS"}
+
+
+def test_seeded_company_totals_per_month_and_account(company) -> None:  # noqa: F811
+    from collections import defaultdict
+    from zoneinfo import ZoneInfo
+
+    from map_servicetitan_freshbooks.values import BusinessCalendar
+    from test_mapper_seeded import TAP_ORDER
+
+    messages = [message for stream in TAP_ORDER for message in stream_of(stream, *company[stream])]
+    out = run_mapper(messages, business_timezone="America/New_York", invoice_mode="journal_entry",
+                     journal_cutover_date="2000-01-01", journal_account_map=SEEDED_ACCOUNTS,
+                     invoice_sync_statuses=["Pending", "Posted", "Exported"])
+    records = [r for r in out.records("journal_entries") if not r.get("skip_reason")]
+    assert records and not out.records("invoices") and not out.records("payments")
+    got: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for record in records:
+        assert_balanced(record)
+        if record["active"] is False:
+            continue
+        for account, amount in net(record).items():
+            got[(record["user_entered_date"][:7], account)] += amount
+
+    calendar = BusinessCalendar(ZoneInfo("America/New_York"))
+    expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+
+    def month(doc: dict[str, Any], *fields: str) -> str:
+        return calendar.date_of(next(doc[f] for f in fields if doc.get(f))).isoformat()[:7]
+
+    def applied(doc: dict[str, Any]) -> Decimal:
+        return sum((Decimal(str(a["appliedAmount"])) for a in doc.get("appliedTo") or []), Decimal(0))
+
+    for invoice in company["invoices"]:
+        if invoice["active"] is False:
+            continue
+        period = month(invoice, "invoiceDate", "createdOn")
+        expected[(period, "AR")] += Decimal(invoice["total"])
+        expected[(period, "TAX")] -= Decimal(invoice["salesTax"])
+    for payment in company["payments"]:
+        if payment["active"] is False:
+            continue
+        period = month(payment, "date", "createdOn")
+        expected[(period, "CASH")] += Decimal(payment["total"])
+        expected[(period, "AR")] -= applied(payment)
+        expected[(period, "CREDIT")] -= Decimal(payment["total"]) - applied(payment)
+    for memo in company["credit_memos"]:
+        if memo["active"] is False:
+            continue
+        period = month(memo, "date", "createdOn")
+        total = Decimal(str(memo["total"]))
+        expected[(period, "TAX")] += Decimal(str(memo["salesTax"]))
+        expected[(period, "AR")] -= applied(memo)
+        expected[(period, "CREDIT")] -= total - applied(memo)
+    for account in ("AR", "TAX", "CASH", "CREDIT"):
+        mine = {k: v for k, v in got.items() if k[1] == account and v}
+        theirs = {k: v for k, v in expected.items() if k[1] == account and v}
+        assert mine == theirs, account
