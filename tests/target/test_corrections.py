@@ -214,3 +214,32 @@ def test_void_of_a_paid_invoice_keeps_its_money_as_client_credit(env: TargetEnv)
     assert env.run(after).exit_code == 0
     assert client_balance(env, "Millbrook Dental")["balance"] == Decimal("-130.00")
     assert_rerun_writes_nothing(env, after)
+
+
+def test_merged_customer_moves_its_invoice_payments_and_credit_to_the_surviving_client(env: TargetEnv) -> None:
+    paid = {**payment("test:payment:1", "2024-05-10", ("test:invoice:101", "100.00")),
+            "client_source_key": "test:customer:2"}
+    memo = {**credit_note("test:creditmemo:CM-10", "50.00", ("test:invoice:101", "20.00")),
+            "client_source_key": "test:customer:2"}
+    assert env.run(with_records(base(), ("payments", paid), ("credit_notes", memo))).exit_code == 0
+    priya = "Priya"
+    before = client_balance_by_name(env, priya)
+    assert before["balance"] == INVOICE_101 - Decimal("100.00") - Decimal("50.00")
+    # ServiceTitan merges customer 2 into customer 1: the invoice, payment and memo now name customer 1.
+    data = records()
+    data["payments"] = []
+    data["invoices"][1]["client_source_key"] = "test:customer:1"
+    moved = with_records(catalog(data), ("payments", {**paid, "client_source_key": "test:customer:1"}),
+                         ("credit_notes", {**memo, "client_source_key": "test:customer:1"}))
+    assert env.run(moved).exit_code == 0
+    assert client_balance_by_name(env, priya)["balance"] == Decimal("0.00")
+    assert client_balance(env, "Millbrook Dental")["balance"] == (
+        INVOICE_100 + INVOICE_101 - Decimal("100.00") - Decimal("50.00"))
+    assert_rerun_writes_nothing(env, moved)
+
+
+def client_balance_by_name(env: TargetEnv, fname: str) -> dict[str, Decimal]:
+    client = next(c for c in env.fb.records("clients") if c.get("fname") == fname)
+    row = env.fb.side.receivables()["clients"].get(str(client["id"]), {"outstanding": "0", "credit": "0",
+                                                                       "balance": "0"})
+    return {name: Decimal(row[name]) for name in ("outstanding", "credit", "balance")}
