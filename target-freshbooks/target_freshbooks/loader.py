@@ -23,6 +23,7 @@ from target_freshbooks.ledger.store import AccountLedger
 from target_freshbooks.settings import Settings
 from target_freshbooks.sinks import SINKS
 from target_freshbooks.sinks.base import Outcome, Park, ResourceSink, Review
+from target_freshbooks.sinks.journal_entries import journal_posting_of
 from target_freshbooks.summary import RunSummary
 
 logger = logging.getLogger("target-freshbooks")
@@ -30,6 +31,7 @@ logger = logging.getLogger("target-freshbooks")
 HEARTBEAT_EVERY = 30.0
 
 
+INVOICE_MODE_STREAMS = ("invoices", "payments", "credit_notes")
 SKIPPED_STREAM = "skipped"
 """Skip records of source kinds that have no FreshBooks stream (`source_stream` names the kind)."""
 SKIP_CATEGORIES = ("timing", "filtered", "unsupported")
@@ -144,6 +146,10 @@ class Loader:
         return outcome
 
     def _load(self, stream: str, record: dict[str, Any], ref: RecordRef, *, released: bool) -> Outcome:
+        if stream in INVOICE_MODE_STREAMS and journal_posting_of(self.ledger, ref.source_key):
+            raise RecordError(ref, "was already posted to FreshBooks as a journal entry (invoice_mode journal_entry); "
+                              "a document is never in both modes: set the mapper's journal_cutover_date so that this "
+                              "document stays on the journal side, or leave invoice_mode as it was")
         reason = record.get("review_reason")
         if reason and not released:
             if not self.ledger.hold_for_review(stream, ref.source_key, record, str(reason), self.run_id):

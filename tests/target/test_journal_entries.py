@@ -171,3 +171,16 @@ def test_unknown_account_and_unbalanced_entry_are_dead_lettered(seeded_env: Targ
     assert "'Consulting Income' is not in the FreshBooks chart of accounts" in letters[INVOICE]
     assert "does not balance" in letters["servicetitan:invoice:9"]
     assert entries(seeded_env) == []
+
+
+def test_a_document_posted_as_a_journal_entry_is_refused_in_invoice_mode(seeded_env: TargetEnv) -> None:
+    assert seeded_env.run(Messages().record("journal_entries", invoice_entry())).exit_code == 0
+    invoice = {"source_key": INVOICE, "client_source_key": "servicetitan:customer:1", "invoice_number": "ST-11234",
+               "create_date": "2024-01-31", "lines": [{"name": "Service", "qty": "1",
+                                                        "unit_cost": {"amount": "100.00", "code": "USD"}}]}
+    seeded_env.fb.reset_stats()
+    run = seeded_env.run(Messages().record("invoices", invoice))
+    assert run.counts("invoices") == {"failed": 1}
+    assert seeded_env.fb.writes() == 0
+    [letter] = lines_of(seeded_env.command("audit", "--dead-letters", "--json").output)
+    assert "journal entry" in letter["error"] and "journal_cutover_date" in letter["error"]

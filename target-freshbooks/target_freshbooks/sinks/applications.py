@@ -189,6 +189,9 @@ class ApplicationWriter:
         """Send the new fields, less what refunds already took off (their note lines are kept)."""
         body = {name: value for name, value in payload.items() if name != "invoiceid"}
         refunds = refunds_in(current.get("note"))
+        if refunds and int(current.get("vis_state") or 0) == 1:
+            self.ctx.audit(ref, "unchanged", freshbooks_id=freshbooks_id, detail="refunded in full: stays deleted")
+            return
         if refunds:
             refunded = sum(refunds.values(), Decimal(0))
             gross = money_value(payload["amount"], ref, "amount")

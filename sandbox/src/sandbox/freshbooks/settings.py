@@ -31,6 +31,8 @@ class FreshBooksSettings:
     """Refuse creating a client whose email an active client already has (errno 1004)."""
     email_search_case_sensitive: bool = False
     """`search[email]` compares case-sensitively."""
+    negative_payments: bool = False
+    """Accept a payment of less than zero (a refund recorded on the invoice); unconfirmed, so refused by default."""
     tax_rounding: str = "line"
     """Where line taxes are rounded to cents: "line" (each line, half up) or "invoice" (the sum)."""
     invoice_delete: str = "soft"
