@@ -35,6 +35,7 @@ from target_freshbooks.sinks.base import (
     require,
 )
 from target_freshbooks.sinks.closed_periods import DELETED_BY_CREDIT, ClosedPeriods, is_adjustment, lines_total
+from target_freshbooks.sinks.voids import release_money
 
 HEADER_FIELDS = (
     "create_date", "due_offset_days", "currency_code", "language", "po_number", "notes", "terms", "discount_value",
@@ -210,6 +211,9 @@ class InvoicesSink(ResourceSink):
                     "of the same client: the same document under another number?")
             self.ctx.audit(ref, "lookalike", freshbooks_id=str(row.get("id")), detail=text)
             logger.warning("Dry run: %s", text)
+
+    def before_delete(self, freshbooks_id: str, record: dict[str, Any], ref: RecordRef) -> None:
+        release_money(self.ctx, freshbooks_id, record, ref)  # a void never makes applied money disappear
 
     def after_update(self, freshbooks_id: str, obj: dict[str, Any], ref: RecordRef) -> None:
         status = obj.get("status")
