@@ -25,6 +25,8 @@ ENV_PREFIX = "TARGET_FRESHBOOKS_"
 TOKEN_KEY_ENV = "TARGET_FRESHBOOKS_TOKEN_KEY"
 LEDGER_RELATIVE_PATH = Path(".meltano") / "target-freshbooks" / "ledger.db"
 
+REFUND_MODES = ("reduce_payment", "negative_payment")
+
 CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("client_id", th.StringType, required=True,
                 description="OAuth client id of your FreshBooks app."),
@@ -53,6 +55,11 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
                 description="Last day (YYYY-MM-DD) of the closed accounting period: a change to an invoice dated "
                             "on or before it is never written into it, but posted as an adjustment (an extra "
                             "invoice or a credit note) dated on the day of the change."),
+    th.Property("refund_mode", th.StringType, default="reduce_payment", allowed_values=list(REFUND_MODES),
+                description="How a refund of an invoice payment reaches FreshBooks: `reduce_payment` (the payment "
+                            "it reverses is lowered, deleted if refunded in full: the cash-out shows on the "
+                            "payment's date) or `negative_payment` (a payment of minus the refund on the invoice, "
+                            "dated the refund's day; FreshBooks' acceptance of negative payments is unconfirmed)."),
 ).to_dict()
 
 MISSING_KEY_HELP = (
@@ -106,6 +113,7 @@ class Settings:
     dry_run: bool = False
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     books_closed_through: dt.date | None = None
+    refund_mode: str = "reduce_payment"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -128,7 +136,11 @@ class Settings:
         except Exception as exc:
             raise ConfigError("Setting ledger_url is not a SQLAlchemy URL (e.g. sqlite:///path/ledger.db or "
                               "postgresql+psycopg://user@host/db).") from exc
+        refund_mode = str(config.get("refund_mode") or "reduce_payment")
+        if refund_mode not in REFUND_MODES:
+            raise ConfigError(f"Setting refund_mode must be one of {', '.join(REFUND_MODES)}, got {refund_mode!r}.")
         return cls(
+            refund_mode=refund_mode,
             books_closed_through=closed_through(config.get("books_closed_through")),
             client_id=str(config["client_id"]),
             client_secret=str(config["client_secret"]),

@@ -11,6 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+from target_freshbooks.errors import ConfigError
+from target_freshbooks.settings import Settings
 from target_harness import Messages, TargetEnv, authorized_env, usd
 from target_records import catalog, expected_total, records
 
@@ -243,3 +246,23 @@ def client_balance_by_name(env: TargetEnv, fname: str) -> dict[str, Decimal]:
     row = env.fb.side.receivables()["clients"].get(str(client["id"]), {"outstanding": "0", "credit": "0",
                                                                        "balance": "0"})
     return {name: Decimal(row[name]) for name in ("outstanding", "credit", "balance")}
+
+
+def test_refund_mode_negative_payment_posts_the_refund_on_its_own_day(env: TargetEnv) -> None:
+    env.sandbox.ctx.fb.negative_payments = True  # unconfirmed in FreshBooks: the simulator refuses by default
+    paid = payment("test:payment:1", "2024-05-10", ("test:invoice:101", "298.00"))
+    refunded = refund("test:payment:2", "test:payment:1", "2024-06-03", ("test:invoice:101", "50.00"))
+    messages = with_records(base(), ("payments", paid), ("payments", refunded))
+    assert env.run(messages, refund_mode="negative_payment").exit_code == 0
+    assert invoice_outstanding(env, "ST-101") == Decimal("50.00")
+    amounts = sorted((p["date"], p["amount"]["amount"]) for p in env.fb.records("payments"))
+    assert amounts == [("2024-05-10", "298.00"), ("2024-06-03", "-50.00")]
+    env.fb.reset_stats()
+    assert env.run(messages, refund_mode="negative_payment").exit_code == 0
+    assert env.fb.writes() == 0
+
+
+def test_refund_mode_is_validated(env: TargetEnv) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_config({**env.config, "refund_mode": "cash_back"})
+    assert "refund_mode" in str(refused.value) and "reduce_payment" in str(refused.value)

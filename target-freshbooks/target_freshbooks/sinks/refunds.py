@@ -66,16 +66,38 @@ class RefundWriter:
         if parent is not None and parent.payload_hash == digest:
             self.ctx.audit(ref, "unchanged", detail="refund already applied")
             return Outcome.UNCHANGED
+        if record.get("active") is False and self.mode() == "negative_payment":
+            deleted = self.writer.delete_all(record, ref, "refund voided in the source")
+            ledger.save_mapping("payments", ref.source_key, None, digest, state="deleted", origin="created")
+            return Outcome.UPDATED if deleted else Outcome.UNCHANGED
         if record.get("active") is False:
             done = [self.give_back(entry.source_key, entry.freshbooks_id, entry.parent_key or "")
                     for entry in ledger.children(REFUNDS, ref.source_key) if entry.state == "active"]
             ledger.save_mapping("payments", ref.source_key, None, digest, state="deleted", origin="created")
             return Outcome.UPDATED if any(done) else Outcome.UNCHANGED
-        done = [self.take_off_payment(app, record, ref) for app in apps]
+        if self.mode() == "negative_payment":
+            done = [outcome != Outcome.UNCHANGED.value for outcome in self.negative_payments(apps, record, ref)]
+        else:
+            done = [self.take_off_payment(app, record, ref) for app in apps]
         if unapplied is not None:
             done.append(self.take_off_remainder(original, unapplied, record, ref))
         ledger.save_mapping("payments", ref.source_key, None, digest, origin="created")
         return Outcome.UPDATED if any(done) else Outcome.UNCHANGED
+
+    def mode(self) -> str:
+        settings = getattr(self.ctx, "settings", None)
+        return str(getattr(settings, "refund_mode", None) or "reduce_payment")
+
+    def negative_payments(self, apps: list[Application], record: dict[str, Any], ref: RecordRef) -> list[str]:
+        """Setting `refund_mode: negative_payment`: each refunded part is a payment of minus that amount on the
+        invoice, dated the refund's day (the original payment stays as it was)."""
+        shared = {name: record[name] for name in ("date", "type") if record.get(name)}
+        payloads = {}
+        for app in apps:
+            negated = {**app.amount, "amount": str(-money_value(app.amount, ref, "amount"))}
+            negative = Application(app.source_key, app.invoice_source_key, negated, app.refunds_source_key)
+            payloads[app.source_key] = self.writer.payload(negative, shared, record.get("note"), ref)
+        return self.writer.reconcile_all(payloads, ref)
 
     @staticmethod
     def unapplied(record: dict[str, Any], ref: RecordRef) -> dict[str, Any] | None:

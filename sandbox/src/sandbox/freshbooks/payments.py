@@ -85,8 +85,8 @@ class Payments(Resource):
             if given != code:
                 raise errors.invalid("amount.code", self.single, given,
                                      f"The payment's currency must be the invoice's ({code}).")
-            if amount == 0 or (amount < 0 and (not self.ctx.fb.negative_payments
-                                                or str(payload.get("type") or (current or {}).get("type")) == "Credit")):
+            asked = str(payload.get("type") or (current or {}).get("type"))
+            if amount == 0 or (amount < 0 and (not self.ctx.fb.negative_payments or asked == "Credit")):
                 raise errors.invalid("amount", self.single, payload["amount"],
                                      "Payment amount must be greater than zero.")
             changes["amount"] = money(amount, code)
