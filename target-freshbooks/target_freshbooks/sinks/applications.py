@@ -178,11 +178,23 @@ class ApplicationWriter:
                 ledger.save_mapping(self.ledger_stream, app_key, match.freshbooks_id, digest, origin="adopted",
                                     parent_key=parent.source_key)
                 self.ctx.audit(ref, "adopt", freshbooks_id=match.freshbooks_id, detail=match.how)
+                if self.differs(payload, match.obj or {}, ref):
+                    self.update_keeping_refunds(match.freshbooks_id, payload, match.obj or {}, ref)
+                    return Outcome.UPDATED.value
                 return Outcome.ADOPTED.value
         freshbooks_id = self.create(app_key, payload, ref)
         ledger.save_mapping(self.ledger_stream, app_key, freshbooks_id, digest, origin="created",
                             parent_key=parent.source_key)
         return Outcome.CREATED.value
+
+    def differs(self, payload: dict[str, Any], current: dict[str, Any], ref: RecordRef) -> bool:
+        """An adopted payment whose amount or date is not the source's (net of refunds already on it)."""
+        if int(current.get("vis_state") or 0) == 1:
+            return False
+        refunded = sum(refunds_in(current.get("note")).values(), Decimal(0))
+        expected = money_value(payload["amount"], ref, "amount") - refunded
+        have = money_value(current.get("amount") or {}, ref, "payment amount")
+        return have != expected or (bool(payload.get("date")) and current.get("date") != payload.get("date"))
 
     def update_keeping_refunds(self, freshbooks_id: str, payload: dict[str, Any], current: dict[str, Any],
                                ref: RecordRef) -> None:

@@ -179,6 +179,9 @@ class ResourceSink:
     def after_update(self, freshbooks_id: str, obj: dict[str, Any], ref: RecordRef) -> None:
         """Called after an update, before the new payload hash is recorded."""
 
+    def after_adopt(self, match: Match, record: dict[str, Any], payload: dict[str, Any], ref: RecordRef) -> None:
+        """Called once an existing object is adopted: finish what a crash may have interrupted (e.g. mark sent)."""
+
     def before_delete(self, freshbooks_id: str, record: dict[str, Any], ref: RecordRef) -> None:
         """Called before an `active: false` record's object is deleted (e.g. release money applied to it)."""
 
@@ -226,6 +229,7 @@ class ResourceSink:
         match = self.find_existing(record, payload, ref)
         if match is not None:
             self.adopt(key, match, ref, digest)
+            self.after_adopt(match, record, payload, ref)
             return Outcome.ADOPTED
         freshbooks_id, obj = self.create(record, payload, ref)
         self.ctx.ledger.save_mapping(self.stream, key, freshbooks_id, None, origin="created")

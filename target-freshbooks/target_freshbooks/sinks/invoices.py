@@ -212,6 +212,13 @@ class InvoicesSink(ResourceSink):
             self.ctx.audit(ref, "lookalike", freshbooks_id=str(row.get("id")), detail=text)
             logger.warning("Dry run: %s", text)
 
+    def after_adopt(self, match: Match, record: dict[str, Any], payload: dict[str, Any], ref: RecordRef) -> None:
+        """An adopted draft (a crash between create and mark-sent, or typed in FreshBooks) is sent now, so it
+        counts in accounts receivable."""
+        obj = match.obj or {}
+        if obj.get("status") == DRAFT_STATUS or str(obj.get("v3_status") or "").lower() == "draft":
+            self.mark_sent(match.freshbooks_id, ref)
+
     def before_delete(self, freshbooks_id: str, record: dict[str, Any], ref: RecordRef) -> None:
         release_money(self.ctx, freshbooks_id, record, ref)  # a void never makes applied money disappear
 
