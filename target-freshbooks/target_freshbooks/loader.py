@@ -25,6 +25,7 @@ from target_freshbooks.sinks import SINKS
 from target_freshbooks.sinks.base import Outcome, Park, ResourceSink, Review
 from target_freshbooks.sinks.journal_entries import journal_posting_of
 from target_freshbooks.summary import RunSummary
+from target_freshbooks.validation import check_record
 
 logger = logging.getLogger("target-freshbooks")
 
@@ -146,6 +147,7 @@ class Loader:
         return outcome
 
     def _load(self, stream: str, record: dict[str, Any], ref: RecordRef, *, released: bool) -> Outcome:
+        check_record(stream, record, ref)  # values FreshBooks would refuse or misread: before any call
         if stream in INVOICE_MODE_STREAMS and journal_posting_of(self.ledger, ref.source_key):
             raise RecordError(ref, "was already posted to FreshBooks as a journal entry (invoice_mode journal_entry); "
                               "a document is never in both modes: set the mapper's journal_cutover_date so that this "

@@ -6,37 +6,186 @@ across streams (clients and items before the invoices that use them, invoices be
 is batched per stream, and draining has nothing left to reorder. A STATE message is emitted as soon as it
 arrives, since every record before it already has its outcome; the end of input emits the last one again
 only if it was not emitted yet. Dry runs emit no STATE (Meltano would skip the records next time).
+
+A bad record never stops the run: a line that is not JSON (or not a usable Singer message), a RECORD
+without `stream` or `record` or for a stream without SCHEMA, and a record that fails its stream's JSON
+schema (dates included) are dead-lettered, naming the line or the record and the field, and reading goes
+on. Only failures that are not the record's fault (FreshBooks down, authorization lost, a stream the
+target does not accept) stop the run, before any later STATE.
 """
 
 from __future__ import annotations
 
 import copy
+import decimal
+import json
+import re
 import sys
+from collections import Counter
+from collections.abc import Callable
 from functools import cached_property
 from typing import IO, Any, ClassVar
 
+from jsonschema.exceptions import best_match
 from singer_sdk import Target
+from singer_sdk.exceptions import (
+    InvalidInputLine,
+    InvalidJSONSchema,
+    InvalidRecord,
+    RecordsWithoutSchemaException,
+)
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
+from singer_sdk.io_base import SingerReader
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import RecordSink
 
-from target_freshbooks.loader import check_stream
+from target_freshbooks.errors import RecordRef
+from target_freshbooks.loader import check_stream, normalize
 from target_freshbooks.run import Run
 from target_freshbooks.settings import CONFIG_SCHEMA, Settings
+from target_freshbooks.sinks.base import Outcome
+from target_freshbooks.validation import RAW_LINE, RAW_LINE_FIX, RAW_LINE_KEPT
+
+UNKNOWN_STREAM = "(unknown stream)"
+
+
+class BadLine(Exception):
+    """An input line the target cannot use; dead-lettered by the reader, which then reads on."""
+
+    def __init__(self, problem: str, *, stream: Any = None, source_key: Any = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.stream = stream if isinstance(stream, str) and stream.strip() else None
+        self.source_key = source_key if isinstance(source_key, str) and source_key.strip() else None
+
+
+class SchemaViolation(Exception):
+    """A record that fails its stream's JSON schema (or a date-like field singer-sdk cannot parse)."""
+
+    def __init__(self, field: str | None, problem: str) -> None:
+        super().__init__(problem)
+        self.field = field
+        self.problem = problem
+
+
+def _quoted(line: str, name: str) -> set[str]:
+    return set(re.findall(rf'"{name}"\s*:\s*"((?:[^"\\]|\\.)*)"', line))
+
+
+def salvage(line: str) -> tuple[str | None, str | None]:
+    """The stream and source key of a line that is not JSON, when the line names exactly one of each."""
+    streams, keys = _quoted(line, "stream"), _quoted(line, "source_key")
+    return (next(iter(streams)) if len(streams) == 1 else None, next(iter(keys)) if len(keys) == 1 else None)
+
+
+class LineReader(SingerReader):
+    """Reads Singer messages line by line; a line that cannot be used goes to `on_bad_line`, not up the stack.
+
+    Exceptions other than `BadLine` (and singer-sdk's own complaints about a message's shape) propagate:
+    they are not the line's fault and stop the run.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_bad_line: Callable[[int, str, BadLine], None] | None = None
+
+    def process_lines(self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict], None]]) -> Counter[str]:
+        stats: Counter[str] = Counter()
+        for number, line in enumerate(file_input or self.default_input, start=1):
+            self._current_message = line
+            if not line.strip():
+                continue
+            try:
+                kind = self._dispatch(line, callbacks)
+            except BadLine as bad:
+                if self.on_bad_line is None:
+                    raise
+                self.on_bad_line(number, line, bad)
+                continue
+            stats[kind] += 1
+        return stats
+
+    def _dispatch(self, line: str, callbacks: dict[str, Callable[[dict], None]]) -> str:
+        try:
+            message = json.loads(line, parse_float=decimal.Decimal)
+        except ValueError as exc:
+            stream, key = salvage(line)
+            raise BadLine(f"is not JSON ({exc})", stream=stream, source_key=key) from None
+        if not isinstance(message, dict):
+            raise BadLine(f"is not a Singer message (a JSON object), but {type(message).__name__}")
+        kind = message.get("type")
+        record = message.get("record")
+        key = record.get("source_key") if isinstance(record, dict) else None
+        callback = callbacks.get(kind) if isinstance(kind, str) else None
+        if callback is None or not isinstance(kind, str):
+            raise BadLine("has no message `type`" if kind is None else f"has an unknown message type {kind!r}",
+                          stream=message.get("stream"), source_key=key)
+        try:
+            callback(message)
+        except (InvalidInputLine, InvalidJSONSchema, RecordsWithoutSchemaException) as exc:
+            raise BadLine(f"is a {kind} message singer-sdk cannot use ({exc})", stream=message.get("stream"),
+                          source_key=key) from None
+        return kind
 
 
 class FreshBooksSink(RecordSink):
     """Hands each record to the run's loader (one sink class serves every accepted stream)."""
 
-    # A record that does not match its SCHEMA is not fatal: the loader dead-letters it if it cannot be used.
-    fail_on_record_validation_exception = False
+    # A record that does not match its SCHEMA is not fatal: it is dead-lettered, naming the field.
+    fail_on_record_validation_exception = True
 
     def __init__(self, target: TargetFreshBooks, stream_name: str, schema: dict, key_properties: Any) -> None:
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
         self.freshbooks_target = target
+        self._violation: SchemaViolation | None = None
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        """Validate against the SCHEMA and parse its date-like fields; a failure is kept for `process_record`."""
+        self._violation = None
+        try:
+            self._schema_check(record)
+            self._parse_timestamps_in_record(record=record, schema=self.schema, treatment=self.datetime_error_treatment)
+        except SchemaViolation as violation:
+            self._violation = violation
+        except ValueError as exc:  # singer-sdk: "Could not parse value '2026-13-45' for field 'create_date'."
+            found = re.search(r"for field '([^']*)'", str(exc))
+            self._violation = SchemaViolation(found.group(1) if found else None,
+                                              f"{exc} The SCHEMA declares it a date or date-time")
+        return record
+
+    def _schema_check(self, record: dict) -> None:
+        if self._validator is None:
+            return
+        inner = getattr(self._validator, "validator", None)
+        if inner is not None and hasattr(inner, "iter_errors"):
+            error = best_match(inner.iter_errors(record))
+            if error is not None:
+                path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+                if error.validator == "required" and not path:
+                    found = re.match(r"'([^']*)'", error.message)
+                    path = found.group(1) if found else path
+                raise SchemaViolation(path or None, error.message)
+            return
+        try:
+            self._validator.validate(record)
+        except InvalidRecord as exc:
+            raise SchemaViolation(None, str(exc)) from None
+
+    def _singer_validate_message(self, record: dict) -> None:
+        """No key-property check here: the loader dead-letters a record without `source_key`."""
 
     def process_record(self, record: dict, context: dict) -> None:
-        self.freshbooks_target.load_record(self.stream_name, record)
+        violation, self._violation = self._violation, None
+        if violation is None:
+            self.freshbooks_target.load_record(self.stream_name, record)
+            return
+        key = record.get("source_key")
+        key = key if isinstance(key, str) and key.strip() else "(no source_key)"
+        where = f"field {violation.field!r}" if violation.field else "the record"
+        self.freshbooks_target.dead_letter(
+            self.stream_name, key, record, f"{RecordRef(self.stream_name, key)}: {where} does not match the "
+            f"stream's SCHEMA: {violation.problem}; fix the record (or its SCHEMA) in the producer",
+            field=violation.field)
 
 
 class TargetFreshBooks(Target):
@@ -54,8 +203,12 @@ class TargetFreshBooks(Target):
         TargetCapabilities.VALIDATE_RECORDS,
     ]
 
+    message_reader_class = LineReader
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if isinstance(self.message_reader, LineReader):
+            self.message_reader.on_bad_line = self.dead_letter_line
         self.max_parallelism = 1
         self.exit_code = 0
         self._run: Run | None = None
@@ -83,11 +236,46 @@ class TargetFreshBooks(Target):
     def load_record(self, stream: str, record: dict[str, Any]) -> None:
         self.run.loader.load(stream, record)
 
+    # Dead letters made before the loader sees a record: the line or the record could not be used.
+
+    def dead_letter(self, stream: str, source_key: str, record: dict[str, Any], error: str, *,
+                    field: str | None = None) -> None:
+        """Dead-letter a record (or line) the loader never got; the record's other pending places are cleared,
+        as the loader does for a record it dead-letters."""
+        loader = self.run.loader
+        loader.ledger.dead_letter(stream, source_key, normalize(record), error=error, run_id=loader.run_id,
+                                  field=field)
+        loader.audit(RecordRef(stream, source_key), "dead_letter", error=error)
+        loader.ledger.unpark(stream, source_key)
+        loader.ledger.resolve_review(stream, source_key, resolution=Outcome.FAILED.value)
+        loader.summary.record(stream, source_key, Outcome.FAILED)
+        self.logger.error("Dead-lettered %s", error)
+
+    def dead_letter_line(self, number: int, line: str, bad: BadLine) -> None:
+        stream = bad.stream or UNKNOWN_STREAM
+        key = bad.source_key or f"(line {number})"
+        text = line.rstrip("\r\n")
+        kept = text[:RAW_LINE_KEPT] + ("…" if len(text) > RAW_LINE_KEPT else "")
+        problem = f"input line {number} {bad.problem}"
+        self.dead_letter(stream, key, {"source_key": key, RAW_LINE: kept, "line": number, "problem": problem},
+                         f"{RecordRef(stream, key)}: {problem}{RAW_LINE_FIX}")
+
     # Messages: a failure closes the run (releases the lock) before propagating.
 
     def _process_record_message(self, message_dict: dict) -> None:
+        stream, record = message_dict.get("stream"), message_dict.get("record")
+        key = record.get("source_key") if isinstance(record, dict) else None
+        if not isinstance(stream, str) or not stream.strip():
+            raise BadLine("is a RECORD without a `stream`", source_key=key)
+        if not isinstance(record, dict):
+            raise BadLine("is a RECORD without a `record` object", stream=stream)
+        if stream not in self.mapper.stream_maps:
+            raise BadLine(f"is a RECORD for stream {stream!r}, which had no SCHEMA message before it", stream=stream,
+                          source_key=key)
         try:
             super()._process_record_message(message_dict)
+        except (InvalidInputLine, RecordsWithoutSchemaException):
+            raise  # the line's fault: the reader dead-letters it and reads on
         except BaseException:
             self.close_run()
             raise
@@ -95,6 +283,8 @@ class TargetFreshBooks(Target):
     def _process_schema_message(self, message_dict: dict) -> None:
         try:
             super()._process_schema_message(message_dict)
+        except (InvalidInputLine, InvalidJSONSchema):
+            raise  # the line's fault: the reader dead-letters it and reads on
         except BaseException:
             self.close_run()
             raise
