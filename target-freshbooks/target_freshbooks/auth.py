@@ -4,6 +4,18 @@ and the choice of the FreshBooks account from `/auth/api/v1/users/me`.
 Refresh tokens are single-use: every refresh rotates them, so the new pair is committed to the ledger
 before the new access token is used, and only one thread or process may spend a given refresh token
 (a compare-and-swap claim on the token row, re-read after acquiring).
+
+The token endpoint is retried like the API (`backoff`): 5xx, resets and timeouts with bounded exponential
+backoff, 429 after `Retry-After`, all within `TOKEN_MAX_TIME` seconds (well inside the claim's
+`CLAIM_STALE_AFTER`, so no other process takes the claim over while this one still retries). Re-sending a
+grant is safe: FreshBooks refuses a code or refresh token it already took (`invalid_grant`), it never
+spends one twice. A timed-out grant is re-sent at once, to reach FreshBooks before a held request would.
+
+When the answer to a refresh is lost after FreshBooks rotated the token (the request timed out or the
+connection dropped, and the re-sent refresh is refused with `invalid_grant`), the new tokens exist only in
+that lost answer and the stored refresh token is spent. The ledger is read again (another process may
+have stored newer tokens); if it holds none, the run stops with an AuthError telling to run `authorize`
+again: nothing can recover the lost pair.
 """
 
 from __future__ import annotations
@@ -20,23 +32,47 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import backoff
 import requests
 from cryptography.fernet import Fernet, InvalidToken
 
 from target_freshbooks.errors import AuthError, ConfigError
+from target_freshbooks.http import ME_PATH as ME_PATH  # re-exported
+from target_freshbooks.http import REAUTHORIZE, redact, retry_after_seconds
 from target_freshbooks.ledger.store import TokenStore
 from target_freshbooks.settings import Settings
 
 logger = logging.getLogger("target-freshbooks.auth")
 
 TOKEN_PATH = "/auth/oauth/token"
-ME_PATH = "/auth/api/v1/users/me"
 REFRESH_MARGIN = 120.0
 """Refresh this many seconds before the access token expires."""
 CLAIM_STALE_AFTER = 60.0
 """A refresh claim older than this belongs to a process that died mid-refresh."""
-TOKEN_TRIES = 3
+TOKEN_TRIES = 25
+"""Tries of one token request meeting 5xx, resets and timeouts (backoff 0.25 s doubling up to 4 s)."""
+TOKEN_RATE_LIMIT_TRIES = 30
+TOKEN_MAX_TIME = 40.0
+"""Seconds one token request may spend retrying (kept under CLAIM_STALE_AFTER minus a request timeout)."""
 ADMIN_ROLES = frozenset({"owner", "admin", "business_owner", "business_admin", "account_owner"})
+
+
+class _TokenTransient(Exception):
+    """One token request that failed in a way worth retrying (5xx, reset, timeout)."""
+
+    def __init__(self, reason: str, *, ambiguous: bool) -> None:
+        super().__init__(reason)
+        self.ambiguous = ambiguous
+
+
+class _TokenRateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"HTTP 429, retry after {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
+class LostRefreshError(AuthError):
+    """A refresh's answer was lost after FreshBooks rotated the refresh token: the stored one is spent."""
 
 
 @dataclass(frozen=True)
@@ -99,10 +135,17 @@ class TokenCipher:
 class OAuthClient:
     """The authorization-code grant and its refresh, against `{api_url}/auth/oauth/token`."""
 
+    tries: int = TOKEN_TRIES
+    rate_limit_tries: int = TOKEN_RATE_LIMIT_TRIES
+    max_time: float = TOKEN_MAX_TIME
+    backoff_factor: float = 0.25
+    max_backoff: float = 4.0
+
     def __init__(self, settings: Settings, session: requests.Session | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.session = session or requests.Session()
+        self.session.verify = True  # never turned off, whatever the environment says
         self.clock = clock
         self.sleep = sleep
 
@@ -124,7 +167,9 @@ class OAuthClient:
         data = {"client_id": self.settings.client_id, "client_secret": self.settings.client_secret,
                 "redirect_uri": self.settings.redirect_uri, **grant}
         url = f"{self.settings.api_url}{TOKEN_PATH}"
-        response = self._post_with_retries(url, data, doing)
+        secrets = (self.settings.client_secret, grant.get("code"), grant.get("refresh_token"))
+        ambiguous: list[bool] = []  # whether some try may have reached FreshBooks without its answer reaching us
+        response = self._post_with_retries(url, data, doing, ambiguous)
         try:
             body = response.json()
         except ValueError:
@@ -132,31 +177,75 @@ class OAuthClient:
         if response.status_code != 200:
             error = body.get("error") if isinstance(body, dict) else None
             description = body.get("error_description") if isinstance(body, dict) else None
+            said = redact(f"{error or 'error'}: {description or 'no description'}", secrets)
             hint = ""
             if error == "invalid_grant" and grant["grant_type"] == "refresh_token":
-                hint = (" The stored refresh token is no longer valid (refresh tokens are single-use); run "
-                        "`target-freshbooks authorize` (meltano invoke target-freshbooks:authorize) again.")
+                if any(ambiguous):
+                    raise LostRefreshError(
+                        f"FreshBooks refused {doing}: POST {url} → HTTP {response.status_code} ({said}). An earlier "
+                        "try of this refresh got no answer, so FreshBooks most likely rotated the refresh token "
+                        "then and its answer (the only copy of the new tokens) was lost. The stored refresh token "
+                        f"is spent: {REAUTHORIZE}.")
+                hint = (" The stored refresh token is no longer valid (refresh tokens are single-use); "
+                        f"{REAUTHORIZE}.")
+            elif error == "invalid_grant" and any(ambiguous):
+                hint = (" An earlier try got no answer and may have used the code; codes are single-use: "
+                        "authorize again.")
             elif error == "invalid_client":
                 hint = " Check the client_id and client_secret settings."
             raise AuthError(f"FreshBooks refused {doing}: POST {url} → HTTP {response.status_code} "
-                            f"({error or 'error'}: {description or 'no description'}).{hint}")
+                            f"({said}).{hint}")
         return TokenSet.from_response(body, self.clock())
 
+    def _post_with_retries(self, url: str, data: dict[str, str], doing: str,
+                           ambiguous: list[bool]) -> requests.Response:
+        """Retry 5xx, resets and timeouts with bounded exponential backoff and 429 after `Retry-After`.
+        Re-sending a grant is harmless: a code or refresh token FreshBooks already took is refused
+        (invalid_grant), never spent twice. Appends to `ambiguous` for each try that may have been applied
+        without its answer reaching us."""
 
-    def _post_with_retries(self, url: str, data: dict[str, str], doing: str) -> requests.Response:
-        """Retry resets, timeouts, 429 and 5xx a few times. Re-sending a grant is harmless: a code or refresh
-        token FreshBooks already took is refused (invalid_grant), never spent twice."""
-        for attempt in range(1, TOKEN_TRIES + 1):
+        def attempt() -> requests.Response:
+            response = self._post_once(url, data, ambiguous)
+            if response.status_code == 429:
+                raise _TokenRateLimited(retry_after_seconds(response.headers.get("Retry-After")))
+            if response.status_code >= 500:
+                ambiguous.append(True)
+                raise _TokenTransient(f"HTTP {response.status_code}", ambiguous=True)
+            return response
+
+        def log_retry(details: Any) -> None:
+            logger.warning("FreshBooks' token endpoint, %s: %s; retrying in %.1fs (try %d).", doing,
+                           details.get("exception"), details.get("wait") or 0.0, details.get("tries") or 0)
+
+        retry_transient = backoff.on_exception(
+            backoff.expo, _TokenTransient, max_tries=self.tries, max_time=self.max_time,
+            factor=self.backoff_factor, max_value=self.max_backoff, on_backoff=log_retry, logger=None)
+        retry_rate_limited = backoff.on_exception(
+            backoff.runtime, _TokenRateLimited, value=lambda exc: exc.retry_after, jitter=None,
+            max_tries=self.rate_limit_tries, max_time=self.max_time, on_backoff=log_retry, logger=None)
+        try:
+            return retry_rate_limited(retry_transient(attempt))()
+        except _TokenTransient as exc:
+            raise AuthError(f"FreshBooks' token endpoint POST {url} did not answer while {doing}, after retries: "
+                            f"{exc}. Try again later.") from None
+        except _TokenRateLimited as exc:
+            raise AuthError(f"FreshBooks' token endpoint POST {url} kept answering 429 while {doing}: {exc}. "
+                            "Try again later.") from None
+
+    def _post_once(self, url: str, data: dict[str, str], ambiguous: list[bool]) -> requests.Response:
+        """One POST; a timeout is re-sent at once (once): a held request may still be applied later, and
+        reaching FreshBooks before it keeps the rotated tokens ours."""
+        for immediate in (True, False):
             try:
-                response = self.session.post(url, data=data, timeout=self.settings.request_timeout)
+                return self.session.post(url, data=data, timeout=self.settings.request_timeout)
+            except requests.Timeout as exc:
+                ambiguous.append(not isinstance(exc, requests.ConnectTimeout))
+                if not immediate:
+                    raise _TokenTransient(type(exc).__name__, ambiguous=True) from None
             except requests.RequestException as exc:
-                if attempt == TOKEN_TRIES:
-                    raise AuthError(f"FreshBooks' token endpoint POST {url} did not answer while {doing}: "
-                                    f"{type(exc).__name__}.") from exc
-            else:
-                if (response.status_code != 429 and response.status_code < 500) or attempt == TOKEN_TRIES:
-                    return response
-            self.sleep(min(2.0 ** attempt, 10.0))
+                # The exception's text is not used: it may carry the URL; the form (secrets) never is in it.
+                ambiguous.append(not isinstance(exc, requests.ConnectionError) or "refused" not in str(exc).lower())
+                raise _TokenTransient(type(exc).__name__, ambiguous=True) from None
         raise AssertionError("unreachable")
 
 
@@ -256,6 +345,13 @@ class TokenManager:
                 self.sleep(0.2)
             try:
                 fresh = self.oauth.refresh(tokens.refresh_token)
+            except LostRefreshError:
+                self.store.abandon_refresh(self._owner)
+                row = self.store.read()
+                if row is not None and row.version != version:  # someone stored newer tokens meanwhile
+                    logger.warning("The refresh token was spent by another refresh; using the tokens it stored.")
+                    return self._load()[1]
+                raise
             except BaseException:
                 self.store.abandon_refresh(self._owner)
                 raise

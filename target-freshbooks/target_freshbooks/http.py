@@ -1,31 +1,44 @@
-"""HTTP to FreshBooks: bearer auth with one refresh on 401, `Retry-After` on 429, bounded backoff on 5xx,
-resets and timeouts, and FreshBooks' error envelopes turned into exceptions that name the record.
+"""HTTP to FreshBooks: bearer auth with a bounded refresh-and-resend on 401, `Retry-After` on 429, bounded
+backoff on 5xx, resets and timeouts, and FreshBooks' error envelopes turned into exceptions that name the
+record.
 
 Creates (POST) are never re-sent after an ambiguous failure (timeout, reset or 5xx once the request may
 have been applied): `AmbiguousWriteError` goes back to the sink, which looks the object up by its natural
 key before creating again. Updates and deletes are idempotent and retried like reads.
+
+A write that timed out may still be applied by the server after the client gave up (a late write). Before
+such a write is reported or retried, the client waits `late_write_settle` seconds (by default
+`LATE_WRITE_SETTLE_FACTOR` times the request timeout), so the natural-key lookup that follows sees a late
+create and a late update cannot land on top of a newer one.
+
+Every retry is bounded: `TRANSIENT_TRIES` (and `TRANSIENT_MAX_TIME` seconds) for 5xx, resets and timeouts,
+`RATE_LIMIT_TRIES` (and `RATE_LIMIT_MAX_TIME`) for 429 answers, `UNAUTHORIZED_TRIES` consecutive 401s.
+Log lines and messages never carry the Authorization header, tokens or the client secret (`redact`).
 
 With `dry_run`, writes are not sent: they are logged and answered with a made-up object.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import itertools
 import logging
+import math
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import backoff
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from target_freshbooks.auth import ME_PATH, TokenManager
 from target_freshbooks.errors import (
     AmbiguousWriteError,
     ApiErrorDetail,
+    AuthError,
     FreshBooksHTTPError,
     RateLimitedError,
     RecordRef,
@@ -34,13 +47,29 @@ from target_freshbooks.errors import (
     UnauthorizedError,
 )
 
+if TYPE_CHECKING:
+    from target_freshbooks.auth import TokenManager
+
 logger = logging.getLogger("target-freshbooks.http")
 
 PER_PAGE = 100
-TRANSIENT_TRIES = 5
-RATE_LIMIT_TRIES = 8
+TRANSIENT_TRIES = 25
+"""Tries of one call meeting 5xx, resets and timeouts (backoff 0.5 s doubling up to 8 s, full jitter)."""
+TRANSIENT_MAX_TIME = 300.0
+RATE_LIMIT_TRIES = 30
+"""429 answers one call may meet (each waited out as `Retry-After` says) before it gives up."""
+RATE_LIMIT_MAX_TIME = 900.0
+UNAUTHORIZED_TRIES = 4
+"""Consecutive 401s one attempt may meet, each followed by a token refresh, before AuthError."""
+LATE_WRITE_SETTLE_FACTOR = 2.0
 MAX_RETRY_AFTER = 300.0
+DEFAULT_RETRY_AFTER = 1.0
+"""The wait when a 429's `Retry-After` is missing or unreadable."""
 USER_AGENT = "target-freshbooks"
+ME_PATH = "/auth/api/v1/users/me"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REAUTHORIZE = ("run `target-freshbooks authorize` (in Meltano: `meltano invoke target-freshbooks:authorize`) "
+               "again")
 DRY_RUN_ID = "dry-run-"
 """Prefix of the ids a dry run makes up for the objects it would create."""
 
@@ -90,15 +119,57 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def retry_after_seconds(header: str | None) -> float:
-    if not header:
-        return 1.0
+def retry_after_seconds(header: str | bytes | None, default: float = DEFAULT_RETRY_AFTER,
+                        now: float | None = None) -> float:
+    """Seconds to wait as a `Retry-After` header says (delay-seconds or an HTTP-date); never raises.
+
+    Missing, empty, unreadable, negative or not-a-number values give `default`; a date in the past gives 0
+    (retry now); anything is capped at `MAX_RETRY_AFTER`.
+    """
     try:
-        seconds = float(header)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(header)
-        seconds = parsed.timestamp() - time.time() if parsed else 1.0
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+        text = (header.decode("latin-1") if isinstance(header, bytes) else str(header or "")).strip()
+        if not text:
+            return default
+        seconds: float | None
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = _seconds_until(text, time.time() if now is None else now)
+        if seconds is None or math.isnan(seconds) or seconds < 0:
+            return default
+        return min(seconds, MAX_RETRY_AFTER)
+    except Exception:
+        return default
+
+
+def _seconds_until(http_date: str, now: float) -> float | None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:  # "-0000" or no zone: HTTP-dates are GMT
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return max(parsed.timestamp() - now, 0.0)
+
+
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)\b((?:access_token|refresh_token|id_token|client_secret|code|token|password)[\"']?\s*[=:]\s*"
+               r"[\"']?)[^\s&\"',;}]+"),
+)
+
+
+def redact(text: object, secrets: Sequence[str | None] = ()) -> str:
+    """`text` with bearer/basic credentials, token-, secret- and code-valued fields, and the given secret
+    strings replaced by `***` (for log lines and exception messages)."""
+    out = str(text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            out = out.replace(secret, "***")
+    out = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} ***", out)
+    return _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}***", out)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -118,26 +189,38 @@ class FreshBooksClient:
     """Calls to one FreshBooks API host. Paths are relative to `api_url`."""
 
     transient_tries: int = TRANSIENT_TRIES
+    transient_max_time: float = TRANSIENT_MAX_TIME
+    rate_limit_tries: int = RATE_LIMIT_TRIES
+    rate_limit_max_time: float = RATE_LIMIT_MAX_TIME
+    unauthorized_tries: int = UNAUTHORIZED_TRIES
     backoff_factor: float = 0.5
     max_backoff: float = 8.0
+    unauthorized_pause: float = 0.25
+    """First pause before re-sending after a refresh that was answered 401 again (doubles each time)."""
 
     def __init__(self, api_url: str, tokens: TokenManager, *, timeout: float, dry_run: bool = False,
                  session: requests.Session | None = None,
-                 on_call: Callable[[str, str, int | None], None] | None = None) -> None:
+                 on_call: Callable[[str, str, int | None], None] | None = None,
+                 late_write_settle: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api_url = api_url.rstrip("/")
         self.tokens = tokens
         self.timeout = timeout
         self.dry_run = dry_run
         self.session = session or requests.Session()
+        self.session.verify = True  # never turned off, whatever the environment says
         self.on_call = on_call
+        self.late_write_settle = (LATE_WRITE_SETTLE_FACTOR * timeout if late_write_settle is None
+                                  else late_write_settle)
+        self.sleep = sleep
         self._fake_ids = itertools.count(1)
         retry_transient = backoff.on_exception(
-            backoff.expo, TransientError, max_tries=self.transient_tries, factor=self.backoff_factor,
-            max_value=self.max_backoff,
-            on_backoff=self._log_retry, logger=None)
+            backoff.expo, TransientError, max_tries=self.transient_tries, max_time=self.transient_max_time,
+            factor=self.backoff_factor, max_value=self.max_backoff,
+            on_backoff=self._log_retry, on_giveup=self._log_giveup, logger=None)
         retry_rate_limited = backoff.on_exception(
-            backoff.runtime, RateLimitedError, value=lambda exc: exc.retry_after, max_tries=RATE_LIMIT_TRIES,
-            jitter=None, on_backoff=self._log_retry, logger=None)
+            backoff.runtime, RateLimitedError, value=lambda exc: exc.retry_after, max_tries=self.rate_limit_tries,
+            max_time=self.rate_limit_max_time, jitter=None, on_backoff=self._log_retry,
+            on_giveup=self._log_giveup, logger=None)
         self._request = retry_rate_limited(retry_transient(self._attempt))
 
     # Public calls ---------------------------------------------------------------------------------------
@@ -197,12 +280,23 @@ class FreshBooksClient:
             url = f"{url}?{query_string(params)}"
         token = self.tokens.access_token()
         response = self._send(method, url, path, body, ref, token)
-        if response.status_code == 401:
+        unauthorized = 0
+        while response.status_code == 401:
+            # The token died (revoked, expired early, or rotated by another process): refresh and re-send,
+            # a bounded number of times. A refresh that cannot be made raises AuthError itself.
+            unauthorized += 1
+            if unauthorized > self.unauthorized_tries:
+                error = UnauthorizedError(
+                    f"unauthorized {unauthorized} times in a row, each time after refreshing the access token",
+                    method=method, endpoint=path, status=401, details=parse_errors(_json(response)), ref=ref)
+                raise AuthError(f"{error} FreshBooks keeps refusing fresh access tokens: check that the "
+                                f"FreshBooks app still has access to this account, or {REAUTHORIZE}.") from error
+            if unauthorized > 1:
+                self.sleep(self.unauthorized_pause * 2 ** (unauthorized - 2))
+            logger.info("%s %s answered 401; refreshing the access token (%d of %d).", method, path, unauthorized,
+                        self.unauthorized_tries)
             token = self.tokens.refresh_after_unauthorized(token)
             response = self._send(method, url, path, body, ref, token)
-            if response.status_code == 401:
-                raise UnauthorizedError("unauthorized even after refreshing the access token", method=method,
-                                        endpoint=path, status=401, details=parse_errors(_json(response)), ref=ref)
         return self._check(method, path, response, ref)
 
     def _send(self, method: str, url: str, path: str, body: dict[str, Any] | None, ref: RecordRef | None,
@@ -213,10 +307,14 @@ class FreshBooksClient:
         except requests.RequestException as exc:
             self._count(method, path, None)
             kind = type(exc).__name__
-            if method == "POST" and not _never_sent(exc):
+            sent = not _never_sent(exc)
+            if sent and method in WRITE_METHODS and isinstance(exc, requests.Timeout):
+                self._settle_late_write(method, path, ref)
+            # Raised without the requests exception as cause: its text carries the full URL (query values).
+            if method == "POST" and sent:
                 raise AmbiguousWriteError(f"{kind}; the create may or may not have been applied", method=method,
-                                          endpoint=path, ref=ref) from exc
-            raise TransientError(kind, method=method, endpoint=path, ref=ref) from exc
+                                          endpoint=path, ref=ref) from None
+            raise TransientError(kind, method=method, endpoint=path, ref=ref) from None
         self._count(method, path, response.status_code)
         return response
 
@@ -247,6 +345,14 @@ class FreshBooksClient:
                                 details=details, ref=ref)
         return body
 
+    def _settle_late_write(self, method: str, path: str, ref: RecordRef | None) -> None:
+        """A write timed out: FreshBooks may still apply it. Wait until it would have, so that what follows
+        (the natural-key lookup of a create, the re-sent update) sees it."""
+        if self.late_write_settle > 0:
+            logger.warning("%s %s%s timed out; waiting %.1fs for a late write to land before going on.", method,
+                           path, f" for {ref}" if ref else "", self.late_write_settle)
+            self.sleep(self.late_write_settle)
+
     def _count(self, method: str, path: str, status: int | None) -> None:
         if self.on_call:
             self.on_call(method, path, status)
@@ -254,7 +360,13 @@ class FreshBooksClient:
     @staticmethod
     def _log_retry(details: Any) -> None:
         exc = details.get("exception")
-        logger.warning("Retrying in %.1fs (try %d): %s", details.get("wait") or 0, details.get("tries") or 0, exc)
+        logger.warning("Retrying in %.1fs (try %d): %s", details.get("wait") or 0, details.get("tries") or 0,
+                       redact(exc))
+
+    @staticmethod
+    def _log_giveup(details: Any) -> None:
+        logger.error("Giving up after %d tries in %.1fs: %s", details.get("tries") or 0,
+                     details.get("elapsed") or 0.0, redact(details.get("exception")))
 
 
 def _json(response: requests.Response) -> Any:
@@ -272,4 +384,4 @@ def _result(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-__all__ = ["FreshBooksClient", "FreshBooksHTTPError", "query_string"]
+__all__ = ["FreshBooksClient", "FreshBooksHTTPError", "query_string", "redact", "retry_after_seconds"]

@@ -4,14 +4,24 @@ choice of the FreshBooks account."""
 from __future__ import annotations
 
 import threading
+import types
 from pathlib import Path
+from typing import Any
 
+import backoff._sync
 import pytest
 import requests
 from sandbox.freshbooks import identity
 from sandbox.freshbooks.testing import authorization_code, token_request
 from sandbox.testing import RunningSandbox
-from target_freshbooks.auth import OAuthClient, TokenCipher, TokenManager, TokenSet, choose_account
+from target_freshbooks.auth import (
+    LostRefreshError,
+    OAuthClient,
+    TokenCipher,
+    TokenManager,
+    TokenSet,
+    choose_account,
+)
 from target_freshbooks.cli import main
 from target_freshbooks.errors import AuthError, ConfigError
 from target_freshbooks.ledger.store import Ledger
@@ -226,3 +236,108 @@ def test_unknown_account_id_fails_the_run_with_the_choices(env: TargetEnv) -> No
     with pytest.raises(ConfigError) as error:
         env.run(one_client(), account_id="NOPE42")
     assert credentials.FB_ACCOUNT_ID in str(error.value)
+
+
+class ScriptedSession(requests.Session):
+    """Answers token requests from a script: a status (with optional Retry-After) or an exception to raise."""
+
+    def __init__(self, script: list[Any]) -> None:
+        super().__init__()
+        self.script = list(script)
+        self.posts: list[dict[str, Any]] = []
+
+    def post(self, url: Any, data: Any = None, json: Any = None, **kwargs: Any) -> requests.Response:
+        self.posts.append(dict(data or {}))
+        step = self.script.pop(0)
+        if isinstance(step, BaseException):
+            raise step
+        status, body, headers = step
+        answer = requests.Response()
+        answer.status_code = status
+        answer._content = __import__("json").dumps(body).encode()
+        answer.headers.update(headers)
+        return answer
+
+
+TOKENS = {"access_token": "new-access", "refresh_token": "new-refresh", "expires_in": 43200}
+
+
+@pytest.fixture
+def backoff_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    waits: list[float] = []
+    monkeypatch.setattr(backoff._sync, "time", types.SimpleNamespace(sleep=waits.append))
+    return waits
+
+
+def oauth_settings(tmp_path: Path) -> Settings:
+    return Settings.from_config({"client_id": "cid", "client_secret": "top-secret-value", "redirect_uri": "https://x/cb",
+                                 "api_url": "https://api.example", "ledger_url": f"sqlite:///{tmp_path / 'l.db'}",
+                                 "token_encryption_key": TOKEN_KEY})
+
+
+def test_refresh_retries_transient_failures_and_honours_retry_after(tmp_path: Path,
+                                                                    backoff_waits: list[float]) -> None:
+    session = ScriptedSession([(503, {}, {}), requests.ConnectionError("reset"), (429, {}, {"Retry-After": "7"}),
+                               (429, {}, {"Retry-After": "soon"}), (502, {}, {}), (500, {}, {}), (200, TOKENS, {})])
+    tokens = OAuthClient(oauth_settings(tmp_path), session=session).refresh("old-refresh")
+    assert tokens.access_token == "new-access"
+    assert len(session.posts) == 7
+    assert 7.0 in backoff_waits and 1.0 in backoff_waits  # Retry-After, and the default for "soon"
+    assert len(backoff_waits) == 6
+
+
+def test_token_endpoint_down_is_bounded(tmp_path: Path, backoff_waits: list[float]) -> None:
+    session = ScriptedSession([(503, {}, {})] * 100)
+    with pytest.raises(AuthError, match="did not answer"):
+        OAuthClient(oauth_settings(tmp_path), session=session).refresh("old-refresh")
+    assert len(session.posts) <= OAuthClient.tries
+
+
+def test_timed_out_refresh_is_resent_at_once(tmp_path: Path, backoff_waits: list[float]) -> None:
+    session = ScriptedSession([requests.ReadTimeout("slow"), (200, TOKENS, {})])
+    assert OAuthClient(oauth_settings(tmp_path), session=session).refresh("old").refresh_token == "new-refresh"
+    assert backoff_waits == []  # no wait: the re-sent grant should reach FreshBooks before a held one would
+
+
+def test_refresh_whose_answer_was_lost_says_to_authorize_again(tmp_path: Path, backoff_waits: list[float]) -> None:
+    """FreshBooks rotated the token on a try whose answer never came: the re-sent one is refused."""
+    session = ScriptedSession([requests.ReadTimeout("slow"), requests.ConnectionError("reset"),
+                               (400, {"error": "invalid_grant",
+                                      "error_description": "refresh_token=old is spent"}, {})])
+    with pytest.raises(LostRefreshError, match="authorize") as error:
+        OAuthClient(oauth_settings(tmp_path), session=session).refresh("old")
+    assert "answer" in str(error.value) and "refresh_token=old" not in str(error.value)
+
+
+def test_lost_refresh_uses_tokens_another_process_stored(env: TargetEnv, backoff_waits: list[float]) -> None:
+    """The claim went stale and another process refreshed: the tokens it stored are used, not an error."""
+    ledger = Ledger(env.config["ledger_url"])
+    store = ledger.tokens("default", credentials.FB_CLIENT_ID)
+    cipher = TokenCipher(TOKEN_KEY)
+    newer = TokenSet("from-other-process", "other-refresh", expires_at=4e9)
+
+    class OtherProcessWins(OAuthClient):
+        def refresh(self, refresh_token: str) -> TokenSet:
+            store.replace(cipher.encrypt(newer))
+            raise LostRefreshError("lost")
+
+    manager = TokenManager(store, cipher, OtherProcessWins(Settings.from_config(env.config)))
+    try:
+        assert manager.refresh_after_unauthorized(stored_tokens(env.config).access_token) != "x"
+        assert manager.access_token() == "from-other-process"
+    finally:
+        ledger.close()
+
+
+def test_error_messages_never_carry_the_client_secret(tmp_path: Path, backoff_waits: list[float]) -> None:
+    session = ScriptedSession([(401, {"error": "invalid_client",
+                                      "error_description": "client_secret top-secret-value is wrong"}, {})])
+    with pytest.raises(AuthError) as error:
+        OAuthClient(oauth_settings(tmp_path), session=session).refresh("old")
+    assert "top-secret-value" not in str(error.value) and "client_id and client_secret" in str(error.value)
+
+
+def test_tls_verification_is_never_turned_off(tmp_path: Path) -> None:
+    session = requests.Session()
+    session.verify = False
+    assert OAuthClient(oauth_settings(tmp_path), session=session).session.verify is True
