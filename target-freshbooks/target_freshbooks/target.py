@@ -10,8 +10,8 @@ only if it was not emitted yet. Dry runs emit no STATE (Meltano would skip the r
 A bad record never stops the run: a line that is not JSON (or not a usable Singer message), a RECORD
 without `stream` or `record` or for a stream without SCHEMA, and a record that fails its stream's JSON
 schema (dates included) are dead-lettered, naming the line or the record and the field, and reading goes
-on. Only failures that are not the record's fault (FreshBooks down, authorization lost, a stream the
-target does not accept) stop the run, before any later STATE.
+on. Only failures that are not one record's fault (FreshBooks down, authorization lost, a stream the
+target does not accept, a SCHEMA message it cannot use) stop the run, before any later STATE.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from singer_sdk.io_base import SingerReader
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import RecordSink
 
-from target_freshbooks.errors import RecordRef
+from target_freshbooks.errors import RecordRef, TargetError
 from target_freshbooks.loader import check_stream, normalize
 from target_freshbooks.run import Run
 from target_freshbooks.settings import CONFIG_SCHEMA, Settings
@@ -57,6 +57,10 @@ class BadLine(Exception):
         self.problem = problem
         self.stream = stream if isinstance(stream, str) and stream.strip() else None
         self.source_key = source_key if isinstance(source_key, str) and source_key.strip() else None
+
+
+class SchemaMessageError(TargetError):
+    """A SCHEMA message singer-sdk cannot use: the run stops (every record of its stream would fail)."""
 
 
 class SchemaViolation(Exception):
@@ -81,18 +85,19 @@ def salvage(line: str) -> tuple[str | None, str | None]:
 class LineReader(SingerReader):
     """Reads Singer messages line by line; a line that cannot be used goes to `on_bad_line`, not up the stack.
 
-    Exceptions other than `BadLine` (and singer-sdk's own complaints about a message's shape) propagate:
-    they are not the line's fault and stop the run.
+    Exceptions other than `BadLine` (and singer-sdk's own complaints about the shape of a message other than
+    SCHEMA) propagate: they are not one record's fault and stop the run.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.on_bad_line: Callable[[int, str, BadLine], None] | None = None
+        self.line_number = 0
 
     def process_lines(self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict], None]]) -> Counter[str]:
         stats: Counter[str] = Counter()
         for number, line in enumerate(file_input or self.default_input, start=1):
-            self._current_message = line
+            self._current_message, self.line_number = line, number
             if not line.strip():
                 continue
             try:
@@ -122,7 +127,9 @@ class LineReader(SingerReader):
                           stream=message.get("stream"), source_key=key)
         try:
             callback(message)
-        except (InvalidInputLine, InvalidJSONSchema, RecordsWithoutSchemaException) as exc:
+        except (InvalidInputLine, RecordsWithoutSchemaException) as exc:
+            if kind == "SCHEMA":
+                raise
             raise BadLine(f"is a {kind} message singer-sdk cannot use ({exc})", stream=message.get("stream"),
                           source_key=key) from None
         return kind
@@ -281,10 +288,16 @@ class TargetFreshBooks(Target):
             raise
 
     def _process_schema_message(self, message_dict: dict) -> None:
+        """A SCHEMA singer-sdk cannot use stops the run (before any later STATE): dead-lettering it would
+        dead-letter every record of its stream while STATE moves past them."""
         try:
             super()._process_schema_message(message_dict)
-        except (InvalidInputLine, InvalidJSONSchema):
-            raise  # the line's fault: the reader dead-letters it and reads on
+        except (InvalidInputLine, InvalidJSONSchema) as exc:
+            self.close_run()
+            line = getattr(self.message_reader, "line_number", 0)
+            raise SchemaMessageError(f"Input line {line}: the SCHEMA message for stream "
+                                     f"{message_dict.get('stream')!r} cannot be used ({exc}). Fix the producer and "
+                                     "rerun; the run stopped before any later STATE, so nothing is skipped.") from exc
         except BaseException:
             self.close_run()
             raise

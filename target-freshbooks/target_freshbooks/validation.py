@@ -37,7 +37,7 @@ RAW_LINE = "raw_line"
 RAW_LINE_KEPT = 200
 """How much of such a line its dead letter keeps."""
 RAW_LINE_FIX = (f"; its first {RAW_LINE_KEPT} characters are kept in the dead letter. It cannot be replayed: fix "
-                "the producer and rerun the pipeline")
+                "the producer and rerun the pipeline so that it sends the record again (STATE has moved past it)")
 
 _ISO_4217 = """
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD

@@ -3,11 +3,15 @@ field), the records after it land, the STATE messages after it are emitted, and 
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import redirect_stdout
 from typing import Any
 
+import pytest
 from target_freshbooks.ledger.store import Ledger
 from target_freshbooks.settings import Settings
+from target_freshbooks.target import SchemaMessageError, TargetFreshBooks
 from target_harness import PERMISSIVE_SCHEMA, TargetEnv, TargetRun
 from target_records import records
 
@@ -185,4 +189,19 @@ def test_a_raw_line_is_not_replayed_and_its_dead_letter_closes_when_the_fixed_re
 
     assert rerun.exit_code == 0
     assert "Cut Off Ltd" in [c["organization"] for c in env.fb.records("clients")]
+    assert dead_letters(env) == []
+
+
+def test_a_schema_message_the_target_cannot_use_stops_the_run_before_any_later_state(env: TargetEnv) -> None:
+    target = TargetFreshBooks(config=dict(env.config), validate_config=True)
+    out = io.StringIO()
+
+    with redirect_stdout(out), pytest.raises(SchemaMessageError) as stopped:
+        target.listen(io.StringIO(around({"type": "SCHEMA", "stream": "invoices", "schema": {"type": "object"},
+                                          "key_properties": ["source_key"]})))
+
+    assert "Input line 4: the SCHEMA message for stream 'invoices' cannot be used" in str(stopped.value)
+    assert "properties" in str(stopped.value) and "Fix the producer and rerun" in str(stopped.value)
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [BEFORE_STATE]
+    assert [c["organization"] for c in env.fb.records("clients")] == ["Millbrook Dental"]
     assert dead_letters(env) == []
