@@ -138,7 +138,8 @@ class LineReader(SingerReader):
 class FreshBooksSink(RecordSink):
     """Hands each record to the run's loader (one sink class serves every accepted stream)."""
 
-    # A record that does not match its SCHEMA is not fatal: it is dead-lettered, naming the field.
+    # A record that does not match its SCHEMA is not fatal: `_validate_and_parse` keeps the failure and
+    # `process_record` dead-letters the record, naming the field (singer-sdk's own handling is not used).
     fail_on_record_validation_exception = True
 
     def __init__(self, target: TargetFreshBooks, stream_name: str, schema: dict, key_properties: Any) -> None:
