@@ -17,13 +17,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from target_freshbooks.errors import RecordError, RecordRef, RejectedError, UnknownStreamError
+from target_freshbooks.errors import (
+    AmbiguousWriteError,
+    RecordError,
+    RecordRef,
+    RejectedError,
+    UnknownStreamError,
+)
 from target_freshbooks.http import FreshBooksClient
 from target_freshbooks.ledger.store import AccountLedger
 from target_freshbooks.settings import Settings
 from target_freshbooks.sinks import SINKS
 from target_freshbooks.sinks.base import Outcome, Park, ResourceSink, Review
 from target_freshbooks.sinks.journal_entries import journal_posting_of
+from target_freshbooks.sinks.negative_invoices import as_credit_note, is_negative
 from target_freshbooks.summary import RunSummary
 from target_freshbooks.validation import check_record
 
@@ -141,12 +148,20 @@ class Loader:
             outcome = self._dead_letter(stream, record, ref, str(exc), errno=exc.first.errno if exc.first else None,
                                         field=exc.first.field if exc.first else None, http_status=exc.status)
         except RecordError as exc:
-            outcome = self._dead_letter(stream, record, ref, str(exc))
+            outcome = self._dead_letter(stream, record, ref, str(exc), field=getattr(exc, "field", None))
+        except AmbiguousWriteError as exc:
+            # Not the record's fault, but no reason to stop the run either: replay (or the next run) looks the
+            # object up by its natural key before creating it again, so it never lands twice.
+            outcome = self._dead_letter(stream, record, ref, f"{exc}; FreshBooks never confirmed the write after "
+                                        "repeated tries: `replay` finds it by its key before creating it again",
+                                        http_status=exc.status)
         self._settle(stream, ref.source_key, outcome)
         self.summary.record(stream, ref.source_key, outcome)
         return outcome
 
     def _load(self, stream: str, record: dict[str, Any], ref: RecordRef, *, released: bool) -> Outcome:
+        if stream == "invoices" and (is_negative(record) or self._written_as_credit(ref)):
+            return self._negative_invoice(record, ref)
         check_record(stream, record, ref)  # values FreshBooks would refuse or misread: before any call
         if stream in INVOICE_MODE_STREAMS and journal_posting_of(self.ledger, ref.source_key):
             raise RecordError(ref, "was already posted to FreshBooks as a journal entry (invoice_mode journal_entry); "
@@ -167,6 +182,25 @@ class Loader:
                 self.ledger.hold_for_review(stream, ref.source_key, record, review.reason, self.run_id,
                                             honour_release=False)
             return self._held(ref, review.reason)
+
+    def _written_as_credit(self, ref: RecordRef) -> bool:
+        mapping = self.ledger.mapping("credit_notes", ref.source_key)
+        return mapping is not None and mapping.state == "active"
+
+    def _negative_invoice(self, record: dict[str, Any], ref: RecordRef) -> Outcome:
+        """A negative invoice is the client's credit: written as a credit note (`sinks.negative_invoices`)."""
+        invoice = self.ledger.mapping("invoices", ref.source_key)
+        if invoice is not None and invoice.freshbooks_id and invoice.state == "active":
+            self.sink("invoices").upsert({**record, "active": False}, ref)  # it was positive before
+        if record.get("active") is False or not is_negative(record):
+            if self._written_as_credit(ref):
+                self.load_dependency("credit_notes", {"source_key": ref.source_key, "active": False})
+            if record.get("active") is False:
+                return Outcome.DELETED
+            check_record("invoices", record, ref)
+            return self.sink("invoices").upsert(record, ref)  # positive again: an invoice once more
+        self.audit(ref, "as_credit_note", detail="its lines total below zero: written as a credit note")
+        return self.load_dependency("credit_notes", as_credit_note(record))
 
     def _skip(self, stream: str, record: dict[str, Any], ref: RecordRef) -> Outcome:
         """The producer left this source record out on purpose: counted by reason, nothing written."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from target_freshbooks.auth import Membership, OAuthClient, TokenCipher, TokenManager, choose_account
 from target_freshbooks.http import FreshBooksClient
+from target_freshbooks.lease import FreshBooksLease, LeasedClient, deployment_id
 from target_freshbooks.ledger.dry_run import DryRunLedger
 from target_freshbooks.ledger.store import AccountLedger, Ledger
 from target_freshbooks.loader import Loader
@@ -41,10 +42,13 @@ class Run:
         ledger = Ledger(settings.ledger_url)
         try:
             tokens = token_manager(settings, ledger)
-            client = FreshBooksClient(settings.api_url, tokens, timeout=settings.request_timeout, dry_run=dry_run)
+            client = LeasedClient(settings.api_url, tokens, timeout=settings.request_timeout, dry_run=dry_run)
             account = choose_account(client.me(), settings.account_id)
             run_id = uuid.uuid4().hex[:12]
             ledger.acquire_lock(settings.tenant, account.account_id, run_id)
+            client.lease = FreshBooksLease(client, account.account_id,
+                                           deployment_id(settings.ledger_url, settings.tenant), run_id,
+                                           settle_seconds=settings.lease_settle_seconds)
         except BaseException:
             ledger.close()
             raise
@@ -71,6 +75,11 @@ class Run:
         if self.closed:
             return
         self.closed = True
+        try:
+            if isinstance(self.client, LeasedClient) and self.client.lease is not None:
+                self.client.lease.release()
+        except Exception as exc:  # the lease then expires by itself; never hide the run's own outcome
+            logger.warning("Could not release the FreshBooks lease: %s", exc)
         try:
             self.ledger.release_lock(self.settings.tenant, self.account.account_id, self.run_id)
         finally:

@@ -55,6 +55,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
                 description="Last day (YYYY-MM-DD) of the closed accounting period: a change to an invoice dated "
                             "on or before it is never written into it, but posted as an adjustment (an extra "
                             "invoice or a credit note) dated on the day of the change."),
+    th.Property("lease_settle_seconds", th.NumberType, default=2.0,
+                description="Seconds the run waits after claiming the FreshBooks account's lease before it "
+                            "checks the claim held (longer than a FreshBooks write takes to land)."),
     th.Property("refund_mode", th.StringType, default="reduce_payment", allowed_values=list(REFUND_MODES),
                 description="How a refund of an invoice payment reaches FreshBooks: `reduce_payment` (the payment "
                             "it reverses is lowered, deleted if refunded in full: the cash-out shows on the "
@@ -114,6 +117,7 @@ class Settings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     books_closed_through: dt.date | None = None
     refund_mode: str = "reduce_payment"
+    lease_settle_seconds: float = 2.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -139,7 +143,13 @@ class Settings:
         refund_mode = str(config.get("refund_mode") or "reduce_payment")
         if refund_mode not in REFUND_MODES:
             raise ConfigError(f"Setting refund_mode must be one of {', '.join(REFUND_MODES)}, got {refund_mode!r}.")
+        try:
+            settle = float(config.get("lease_settle_seconds", 2.0))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError("Setting lease_settle_seconds must be a number of seconds, got "
+                              f"{config.get('lease_settle_seconds')!r}.") from exc
         return cls(
+            lease_settle_seconds=settle,
             refund_mode=refund_mode,
             books_closed_through=closed_through(config.get("books_closed_through")),
             client_id=str(config["client_id"]),

@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from freshbooks_writes import accounting_writes
 from sandbox.freshbooks.testing import SideDoor
 from sandbox.testing import RunningSandbox
 
 REPO = Path(__file__).resolve().parents[2]
 MELTANO = shutil.which("meltano", path=str(Path(sys.executable).parent)) or "meltano"
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
 
 
 class Pipeline:
@@ -58,9 +57,8 @@ class Pipeline:
         self.sandbox.ctx.st_stats.reset()
 
     def freshbooks_writes(self) -> int:
-        """Calls since the last reset that could change FreshBooks' accounting data."""
-        stats = self.sandbox.ctx.fb_stats
-        return sum(stats.count(method, "/accounting/") for method in WRITE_METHODS)
+        """Calls since the last reset that could change FreshBooks' accounting data (not the account lease)."""
+        return accounting_writes(self.sandbox, self.fb)
 
     def freshbooks_creates(self) -> int:
-        return self.sandbox.ctx.fb_stats.count("POST", "/accounting/")
+        return accounting_writes(self.sandbox, self.fb, "POST")

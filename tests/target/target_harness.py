@@ -12,6 +12,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
+from freshbooks_writes import accounting_writes
 from sandbox.freshbooks.testing import FreshBooksApi, SideDoor, authorize
 from sandbox.testing import RunningSandbox
 from target_freshbooks.commands import register
@@ -20,7 +21,6 @@ from target_freshbooks.target import TargetFreshBooks
 from sandbox import credentials
 
 TOKEN_KEY = Fernet.generate_key().decode()
-WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
 
 # What a tap would declare; the target reads only `source_key` from it (everything else passes through).
 PERMISSIVE_SCHEMA = {"type": "object", "properties": {"source_key": {"type": "string"}}, "additionalProperties": True}
@@ -40,6 +40,7 @@ def target_config(sandbox: RunningSandbox, tmp_path: Path, **extra: Any) -> dict
         "ledger_url": f"sqlite:///{tmp_path / 'ledger.db'}",
         "token_encryption_key": TOKEN_KEY,
         "request_timeout": 10,
+        "lease_settle_seconds": 0.2,  # loopback writes land in milliseconds
         **extra,
     }
 
@@ -121,10 +122,9 @@ class FreshBooks:
     def invoice(self, invoice_id: int | str) -> dict[str, Any]:
         return self.api.fetch("invoices/invoices", "invoice", int(invoice_id), params={"include[]": "lines"})
 
-    def writes(self) -> int:
-        """Write calls to the accounting API since the last reset."""
-        stats = self.sandbox.ctx.fb_stats
-        return sum(stats.count(method, "/accounting/") for method in WRITE_METHODS)
+    def writes(self, method: str | None = None) -> int:
+        """Write calls that change accounting data since the last reset (the account lease's are not)."""
+        return accounting_writes(self.sandbox, self.side, method)
 
     def reset_stats(self) -> None:
         self.sandbox.ctx.fb_stats.reset()

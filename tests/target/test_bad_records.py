@@ -205,3 +205,14 @@ def test_a_schema_message_the_target_cannot_use_stops_the_run_before_any_later_s
     assert [json.loads(line) for line in out.getvalue().splitlines()] == [BEFORE_STATE]
     assert [c["organization"] for c in env.fb.records("clients")] == ["Millbrook Dental"]
     assert dead_letters(env) == []
+
+
+def test_replay_reports_an_unreadable_line_and_still_replays_the_other_dead_letters(env: TargetEnv) -> None:
+    bad_client = {"source_key": "test:customer:9", "organization": "Nine", "currency_code": "XYZ"}
+    run = env.run(around("this is not json {", record("clients", bad_client)))
+    assert run.exit_code == 1
+    assert len(dead_letters(env)) == 2
+    replayed = env.command("replay")
+    assert replayed.exit_code == 1  # the unreadable line cannot be replayed; the client is tried again
+    assert "not replayable" in replayed.output and "(line 4)" in replayed.output
+    assert "test:customer:9" in replayed.output

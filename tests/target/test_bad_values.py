@@ -1,6 +1,7 @@
 """Values FreshBooks would refuse or misread are caught before any call: the record is dead-lettered with a
 message naming it, the field and the fix; the records and STATE messages after it go on. Negative lines
-(returned parts) are written; an invoice that totals below zero is not (FreshBooks would show it as paid)."""
+(returned parts) are written; an invoice that totals below zero is written as the client's credit (a credit
+note), never as an invoice FreshBooks would show as paid."""
 
 from __future__ import annotations
 
@@ -134,23 +135,24 @@ def test_a_returned_part_is_written_as_a_negative_line_of_a_positive_invoice(env
     assert written["v3_status"] != "paid"
 
 
-def test_an_invoice_totalling_below_zero_is_refused_and_lands_as_a_credit_note(env: TargetEnv) -> None:
+def test_an_invoice_totalling_below_zero_is_written_as_the_clients_credit(env: TargetEnv) -> None:
     negative = invoice_101(set_line("unit_cost", usd("-50.00")))  # 2 x -50.00 = -100.00
 
     run = run_around(env, "invoices", negative)
 
-    assert_dead_lettered_and_run_went_on(env, run, "invoices", "test:invoice:101", "field 'lines' total -100.00",
-                                         "FreshBooks would show a negative invoice as paid",
-                                         "Send it as a `credit_notes` record", "adjustment_mode: credit_note")
-    assert [i["invoice_number"] for i in env.fb.records("invoices")] == ["ST-100"]
-
-    # As the message says: the same credit, sent as a credit note (lines negated), lands.
-    credit = {"source_key": "test:invoice:101", "client_source_key": "test:customer:2", "credit_number": "ST-101",
-              "create_date": "2024-05-03", "currency_code": "USD", "credit_type": "goodwill",
-              "lines": [{"name": "Drain cleaning", "qty": "2", "unit_cost": usd("50.00")}], "applications": []}
-    assert env.run(Messages().record("credit_notes", credit)).exit_code == 0
+    assert run.exit_code == 0 and run.states == [BEFORE_STATE, AFTER_STATE]
+    assert [i["invoice_number"] for i in env.fb.records("invoices")] == ["ST-100"]  # never a "paid" -100.00 invoice
     [note] = env.fb.records("credit_notes")
     assert note["credit_number"] == "ST-101" and Decimal(note["amount"]["amount"]) == Decimal("100.00")
+    priya = next(c for c in env.fb.records("clients") if c.get("fname") == "Priya")
+    owed = env.fb.side.receivables()["clients"][str(priya["id"])]
+    assert Decimal(owed["balance"]) == Decimal("-100.00")
+
+    # Edited back above zero: the credit note goes, the invoice comes.
+    positive = invoice_101(set_line("unit_cost", usd("50.00")))
+    assert run_around(env, "invoices", positive).exit_code == 0
+    assert env.fb.records("credit_notes") == []
+    assert Decimal(env.fb.side.receivables()["clients"][str(priya["id"])]["balance"]) == Decimal("100.00")
 
 
 def test_a_credit_note_totalling_below_zero_is_refused_before_the_call(env: TargetEnv) -> None:

@@ -266,3 +266,17 @@ def test_refund_mode_is_validated(env: TargetEnv) -> None:
     with pytest.raises(ConfigError) as refused:
         Settings.from_config({**env.config, "refund_mode": "cash_back"})
     assert "refund_mode" in str(refused.value) and "reduce_payment" in str(refused.value)
+
+
+def test_a_credit_memo_on_an_invoice_not_synced_yet_waits_whole(env: TargetEnv) -> None:
+    data = records()
+    data["payments"] = []
+    pending_invoice = data["invoices"].pop(0)  # ServiceTitan has not posted it: the mapper sent a skip record
+    memo = credit_note("test:creditmemo:CM-11", "40.00", ("test:invoice:100", "40.00"))
+    run = env.run(with_records(catalog(data), ("credit_notes", memo)))
+    assert run.counts("credit_notes") == {"parked": 1}
+    assert env.fb.records("credit_notes") == []  # no spendable credit before it can be applied
+    data["invoices"].insert(0, pending_invoice)
+    assert env.run(with_records(catalog(data), ("credit_notes", memo))).exit_code == 0
+    assert invoice_outstanding(env, "ST-100") == INVOICE_100 - Decimal("40.00")
+    assert client_balance(env, "Millbrook Dental")["balance"] == INVOICE_100 - Decimal("40.00")

@@ -21,7 +21,6 @@ import backoff._sync
 import pytest
 import requests
 from sandbox.testing import RunningSandbox, running_sandbox
-from target_freshbooks.errors import AmbiguousWriteError
 from target_freshbooks.http import DEFAULT_RETRY_AFTER, FreshBooksClient
 from target_harness import Messages, TargetEnv, authorized_env, usd
 from target_records import catalog, records
@@ -109,10 +108,6 @@ def books(env: TargetEnv) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(raises=AmbiguousWriteError, strict=False,
-                   reason="sinks give a create CREATE_ATTEMPTS=3 ambiguous tries (then the run stops): at 10% of every "
-                          "fault kind about half the tries of a create end unanswered and not applied; the sinks "
-                          "and the loader (not http.py) must allow more tries or dead-letter the record")
 @pytest.mark.parametrize("seed", [3, 11])
 def test_every_fault_at_ten_percent_still_lands_everything_once(
         env: TargetEnv, clean_env: TargetEnv, backoff_waits: list[float], seed: int) -> None:
@@ -134,7 +129,8 @@ def test_every_fault_at_ten_percent_still_lands_everything_once(
     if run.exit_code != 0:
         # Only records failed, each dead-lettered; replayed without faults they land.
         assert run.exit_code == 1
-        assert "dead letter" in env.command("audit", "--dead-letters").output
+        letters = env.command("audit", "--dead-letters").output.strip().splitlines()
+        assert len(letters) >= 2, letters  # a header, then one line per dead-lettered record
         replayed = env.command("replay")
         assert replayed.exit_code == 0, replayed.output
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from target_freshbooks.commands import config_option, load_settings
+from target_freshbooks.errors import UnknownStreamError
 from target_freshbooks.loader import check_stream
 from target_freshbooks.run import Run
 from target_freshbooks.sinks.base import Outcome
@@ -25,14 +26,22 @@ def replay(config_files: tuple[str, ...], stream: str | None, source_key: str | 
     run = Run.start(settings)
     try:
         loader = run.loader
+        failed_unreadable = False
         results: list[tuple[str, str, str, Outcome]] = []
         for letter in loader.ledger.open_dead_letters(stream, source_key):
+            try:
+                check_stream(letter.stream)
+            except UnknownStreamError:
+                click.echo(f"dead letter: {letter.stream} {letter.source_key} → not replayable: its stream is not "
+                           "one this target accepts (an unreadable input line); fix the producer and run again")
+                failed_unreadable = True
+                continue
             results.append(("dead letter", letter.stream, letter.source_key, loader.load(letter.stream, letter.record)))
         for item in loader.ledger.released_reviews(stream, source_key):
             results.append(("released review", item.stream, item.source_key,
                             loader.load(item.stream, item.record, released=True)))
         loader.retry_parked()
-        failed = False
+        failed = failed_unreadable
         for kind, s, key, outcome in results:
             line = f"{kind}: {s} {key} → {outcome.value}"
             if outcome is Outcome.FAILED:
@@ -41,7 +50,7 @@ def replay(config_files: tuple[str, ...], stream: str | None, source_key: str | 
                 if letters:
                     line += f" ({letters[0].error})"
             click.echo(line)
-        if not results:
+        if not results and not failed_unreadable:
             click.echo("Nothing to replay: no open dead letters or released review items"
                        f"{' for ' + (source_key or stream or '') if (stream or source_key) else ''}.")
         click.echo(run.summary_text(), err=True)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from target_freshbooks.ledger.models import IdMapEntry
     from target_freshbooks.ledger.store import AccountLedger
 
-CREATE_ATTEMPTS = 3
+CREATE_ATTEMPTS = 6
+"""Creates tried (each after looking the object up) before the record is dead-lettered as unconfirmed."""
 INACTIVE = "inactive"
 """Payload hash of a record seen only as inactive (never in FreshBooks)."""
 MARKER_PATTERN = re.compile(r"\[([^\[\]\s]+:[^\[\]\s]+)\]")

@@ -66,6 +66,9 @@ class CreditNotesSink(ResourceSink):
         apps = [app for app in applications(record, ref) if not self.writer.invoice_voided(app)]
         shared = {"date": record.get("create_date"), "type": "Credit"}
         note = f"Credit applied from {credit_number(record, ref.source_key)}"
+        # Every invoice it is applied to is resolved first: a note whose credit cannot be applied yet is parked
+        # whole, never written as credit the client could spend elsewhere.
+        payloads = {app.source_key: self.writer.payload(app, shared, note, ref) for app in apps}
         try:
             outcome = super().upsert(record, ref, released=released)
         except RejectedError:
@@ -73,7 +76,6 @@ class CreditNotesSink(ResourceSink):
             if mapping is None or not self.writer.delete_all({}, ref, "credit unapplied to change the note"):
                 raise
             outcome = super().upsert(record, ref, released=released)  # the note, now that no credit is applied
-        payloads = {app.source_key: self.writer.payload(app, shared, note, ref) for app in apps}
         done = self.writer.reconcile_all(payloads, ref)
         return combined([outcome.value, *done])
 
