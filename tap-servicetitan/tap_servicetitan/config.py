@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,32 +17,35 @@ DEFAULT_AUTH_URL = "https://auth.servicetitan.io"
 MAX_PAGE_SIZE = 5000
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_REQUESTS_PER_SECOND = 60
+ENV_PREFIX = "TAP_SERVICETITAN_"
+SECRET_SETTINGS = ("client_id", "client_secret", "app_key")
+"""Read from `TAP_SERVICETITAN_<NAME>` when set (which wins over the config file), so that a deployment can keep
+them out of every file: Meltano writes the settings it knows into a plain config file under `.meltano/run/`."""
 
 CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "client_id",
         th.StringType,
-        required=True,
         secret=True,
         title="Client ID",
         description="Client ID issued by the tenant's ServiceTitan admin (Settings > Integrations > API Application "
-        "Access). Unique per tenant and environment.",
+        "Access). Unique per tenant and environment. Required; or env `TAP_SERVICETITAN_CLIENT_ID`, which wins.",
     ),
     th.Property(
         "client_secret",
         th.StringType,
-        required=True,
         secret=True,
         title="Client secret",
-        description="Client secret issued with the client ID.",
+        description="Client secret issued with the client ID. Required; or env `TAP_SERVICETITAN_CLIENT_SECRET`, which "
+        "wins (keeps it out of Meltano's generated config file).",
     ),
     th.Property(
         "app_key",
         th.StringType,
-        required=True,
         secret=True,
         title="Application key",
-        description="The app key of the registered ServiceTitan application, sent as the `ST-App-Key` header.",
+        description="The app key of the registered ServiceTitan application, sent as the `ST-App-Key` header. "
+        "Required; or env `TAP_SERVICETITAN_APP_KEY`, which wins.",
     ),
     th.Property(
         "tenant_id",
@@ -126,8 +132,9 @@ class TapSettings:
         return f"{self.auth_url}/connect/token"
 
     @classmethod
-    def from_config(cls, config: dict[str, Any] | Any) -> TapSettings:
+    def from_config(cls, config: dict[str, Any] | Any, environ: Mapping[str, str] | None = None) -> TapSettings:
         """Read the settings; raises ValueError listing every problem (call `problems` first for a list)."""
+        config = with_env_secrets(config, environ)
         problems = config_problems(config)
         if problems:
             raise ValueError("; ".join(problems))
@@ -155,22 +162,64 @@ def parse_start_date(value: Any) -> date:
         raise ValueError(f"start_date: expected an ISO date such as 2026-01-01, got {text!r}") from None
 
 
-def config_problems(config: dict[str, Any] | Any) -> list[str]:
+def with_env_secrets(config: Mapping[str, Any] | Any, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The config with each secret taken from `TAP_SERVICETITAN_<NAME>` when that is set (the environment wins)."""
+    environ = os.environ if environ is None else environ
+    merged = dict(config)
+    for name in SECRET_SETTINGS:
+        value = environ.get(ENV_PREFIX + name.upper(), "")
+        if value.strip():
+            merged[name] = value.strip()
+    return merged
+
+
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback address (where plain http is allowed: nothing leaves the machine)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(name: str, value: Any, default: str, env: str) -> str | None:
+    """What is wrong with a base URL setting (None if nothing): http(s), a host, https unless on loopback."""
+    url = str(value).strip()
+    example = f"expected a base URL such as {default} (set {name} or env {env})"
+    try:
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+        parsed.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return f"{name}: {url!r} is not a URL; {example}"
+    if parsed.scheme not in ("http", "https") or not host:
+        return f"{name}: {url!r} is not an http(s) URL with a host; {example}"
+    if parsed.query or parsed.fragment or parsed.username or parsed.password:
+        return f"{name}: {url!r} must be a base URL without credentials, query or fragment; {example}"
+    if parsed.scheme == "http" and not is_loopback(host):
+        return (f"{name}: {url!r} uses plain http to {host}, which would send credentials unencrypted; use https "
+                f"(http is accepted for localhost/127.0.0.1 only); {example}")
+    return None
+
+
+def config_problems(config: dict[str, Any] | Any, environ: Mapping[str, str] | None = None) -> list[str]:
     """Every problem with the config, each naming the setting and the fix. Never echoes a secret."""
+    config = with_env_secrets(config, environ)
     problems: list[str] = []
     for name in ("client_id", "client_secret", "app_key", "tenant_id"):
         if not str(config.get(name) or "").strip():
-            problems.append(f"{name}: required; set it with `meltano config tap-servicetitan set {name} ...`")
+            env = ENV_PREFIX + name.upper()
+            how = (f"set the environment variable {env} (kept out of every file)" if name in SECRET_SETTINGS
+                   else f"set it with `meltano config tap-servicetitan set {name} ...` or env {env}")
+            problems.append(f"{name}: required; {how}")
     tenant = str(config.get("tenant_id") or "").strip()
     if tenant and not tenant.isdigit():
         problems.append(f"tenant_id: must be ServiceTitan's numeric tenant ID (e.g. 1234567), got {tenant!r}")
     for name, default in (("api_url", DEFAULT_API_URL), ("auth_url", DEFAULT_AUTH_URL)):
-        url = str(config.get(name) or default)
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            problems.append(f"{name}: must be an http(s) URL such as {default}, got {url!r}")
-        elif parsed.query or parsed.fragment:
-            problems.append(f"{name}: must be a base URL without query or fragment, got {url!r}")
+        problem = url_problem(name, config.get(name) or default, default, ENV_PREFIX + name.upper())
+        if problem:
+            problems.append(problem)
     if config.get("start_date"):
         try:
             parse_start_date(config["start_date"])

@@ -6,12 +6,16 @@ The same settings serve the Singer run and the `authorize`, `replay` and `audit`
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+from cryptography.fernet import Fernet
 from singer_sdk import typing as th
 from sqlalchemy.engine import make_url
 
@@ -23,15 +27,28 @@ DEFAULT_TENANT = "default"
 DEFAULT_REQUEST_TIMEOUT = 30.0
 ENV_PREFIX = "TARGET_FRESHBOOKS_"
 TOKEN_KEY_ENV = "TARGET_FRESHBOOKS_TOKEN_KEY"
+SECRET_ENV: dict[str, tuple[str, ...]] = {
+    "client_id": (ENV_PREFIX + "CLIENT_ID",),
+    "client_secret": (ENV_PREFIX + "CLIENT_SECRET",),
+    "ledger_url": (ENV_PREFIX + "LEDGER_URL",),
+    "token_encryption_key": (TOKEN_KEY_ENV, ENV_PREFIX + "TOKEN_ENCRYPTION_KEY"),
+}
+"""Settings read from the environment, which wins over the config: a deployment keeps them out of every file
+(Meltano writes the settings it knows into a plain config file under `.meltano/run/`; `meltano.yml` does not
+declare these)."""
+TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
+FALSE_WORDS = frozenset({"0", "false", "f", "no", "n", "off", ""})
 LEDGER_RELATIVE_PATH = Path(".meltano") / "target-freshbooks" / "ledger.db"
 
 REFUND_MODES = ("reduce_payment", "negative_payment")
 
 CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
-    th.Property("client_id", th.StringType, required=True,
-                description="OAuth client id of your FreshBooks app."),
-    th.Property("client_secret", th.StringType, required=True, secret=True,
-                description="OAuth client secret of your FreshBooks app."),
+    th.Property("client_id", th.StringType,
+                description="OAuth client id of your FreshBooks app. Required; or env TARGET_FRESHBOOKS_CLIENT_ID, "
+                            "which wins."),
+    th.Property("client_secret", th.StringType, secret=True,
+                description="OAuth client secret of your FreshBooks app. Required; or env "
+                            "TARGET_FRESHBOOKS_CLIENT_SECRET, which wins (keeps it out of Meltano's config file)."),
     th.Property("redirect_uri", th.StringType, required=True,
                 description="The app's registered redirect URI (FreshBooks requires HTTPS)."),
     th.Property("api_url", th.StringType, default=DEFAULT_API_URL,
@@ -43,7 +60,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("tenant", th.StringType, default=DEFAULT_TENANT,
                 description="Name of the source tenant; the ledger keeps each tenant's ids apart."),
     th.Property("ledger_url", th.StringType, secret=True,
-                description="SQLAlchemy URL of the ledger; default "
+                description="SQLAlchemy URL of the ledger (or env TARGET_FRESHBOOKS_LEDGER_URL, which wins); default "
                             "sqlite:///$MELTANO_PROJECT_ROOT/.meltano/target-freshbooks/ledger.db."),
     th.Property("token_encryption_key", th.StringType, secret=True,
                 description=f"Fernet key encrypting the stored tokens (or env {TOKEN_KEY_ENV})."),
@@ -100,6 +117,91 @@ def _bad_date(value: Any) -> dt.date:
                       f"period, e.g. 2024-12-31), got {value!r}.")
 
 
+def with_env_secrets(config: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The config with each of `SECRET_ENV`'s settings taken from the environment when set there."""
+    merged = dict(config)
+    for name, variables in SECRET_ENV.items():
+        value = next((environ[var].strip() for var in variables if environ.get(var, "").strip()), None)
+        if value:
+            merged[name] = value
+    return merged
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback address, where plain http is allowed (nothing leaves the machine)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(value: Any, name: str, default: str) -> str:
+    """A base URL setting: http(s) with a host, https unless the host is loopback; no query or credentials."""
+    url = _text(value) or default
+    env = ENV_PREFIX + name.upper()
+    expected = f"expected a base URL such as {default} (set {name}, env {env})"
+    try:
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+        parsed.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"Setting {name}: {url!r} is not a URL; {expected}.") from None
+    if parsed.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"Setting {name}: {url!r} is not an http(s) URL with a host; {expected}.")
+    if parsed.query or parsed.fragment or parsed.username or parsed.password:
+        raise ConfigError(f"Setting {name}: {url!r} must be a base URL without credentials, query or fragment; "
+                          f"{expected}.")
+    if parsed.scheme == "http" and not is_loopback(host):
+        raise ConfigError(f"Setting {name}: {url!r} uses plain http to {host}, which would send tokens unencrypted; "
+                          f"use https (http is accepted for localhost/127.0.0.1 only); {expected}.")
+    return url.rstrip("/")
+
+
+def _redirect_uri(value: Any) -> str:
+    url = _text(value)
+    try:
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+    except ValueError:
+        parsed, host = urlparse(""), ""
+    secure = parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback(host))
+    if not host or not secure:
+        raise ConfigError(f"Setting redirect_uri (env {ENV_PREFIX}REDIRECT_URI): {url!r} must be the https URL "
+                          "registered with your FreshBooks app, e.g. https://your.app/freshbooks/callback.")
+    return url
+
+
+def _seconds(value: Any, name: str, default: float, zero_ok: bool) -> float:
+    if value is None or value == "":
+        return default
+    bound = "zero or more" if zero_ok else "more than zero"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0 or (number == 0 and not zero_ok):
+        raise ConfigError(f"Setting {name} (env {ENV_PREFIX}{name.upper()}) must be a number of seconds, {bound} "
+                          f"(e.g. {default:g}), got {value!r}.")
+    return number
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"Setting {name} (env {ENV_PREFIX}{name.upper()}) must be true or false, got {value!r}.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed settings; secrets are kept out of `repr` so they never reach a log line."""
@@ -121,47 +223,69 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+        """Check every setting; raise one ConfigError naming each bad one and its fix (never echoing a secret)."""
         environ = os.environ if environ is None else environ
-        missing = [name for name in ("client_id", "client_secret", "redirect_uri") if not config.get(name)]
+        config = with_env_secrets(config, environ)
+        problems: list[str] = []
+
+        def check(name: str, parse: Any, *args: Any) -> Any:
+            try:
+                return parse(config.get(name), *args)
+            except ConfigError as exc:
+                problems.append(str(exc))
+                return None
+
+        missing = [name for name in ("client_id", "client_secret", "redirect_uri") if not _text(config.get(name))]
         if missing:
             names = ", ".join(missing)
             envs = ", ".join(ENV_PREFIX + name.upper() for name in missing)
-            raise ConfigError(f"Missing setting(s) {names}: set them in the config file or as {envs}.")
-        try:
-            timeout = float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
-        except (TypeError, ValueError) as exc:
-            got = config.get("request_timeout")
-            raise ConfigError(f"Setting request_timeout must be a number of seconds, got {got!r}.") from exc
-        if timeout <= 0:
-            raise ConfigError(f"Setting request_timeout must be positive, got {timeout}.")
-        ledger_url = config.get("ledger_url") or default_ledger_url(environ)
+            problems.append(f"Missing setting(s) {names}: set them as {envs} (or in the config file).")
+        api_url = check("api_url", _base_url, "api_url", DEFAULT_API_URL)
+        auth_url = check("auth_url", _base_url, "auth_url", DEFAULT_AUTH_URL)
+        if _text(config.get("redirect_uri")):
+            check("redirect_uri", _redirect_uri)
+        timeout = check("request_timeout", _seconds, "request_timeout", DEFAULT_REQUEST_TIMEOUT, False)
+        settle = check("lease_settle_seconds", _seconds, "lease_settle_seconds", 2.0, True)
+        dry_run = check("dry_run", _boolean, "dry_run")
+        ledger_url = _text(config.get("ledger_url")) or default_ledger_url(environ)
         try:
             make_url(ledger_url)
-        except Exception as exc:
-            raise ConfigError("Setting ledger_url is not a SQLAlchemy URL (e.g. sqlite:///path/ledger.db or "
-                              "postgresql+psycopg://user@host/db).") from exc
+        except Exception:
+            problems.append("Setting ledger_url (env TARGET_FRESHBOOKS_LEDGER_URL) is not a SQLAlchemy URL: use e.g. "
+                            "sqlite:///path/ledger.db or postgresql+psycopg://user@host/db.")
         refund_mode = str(config.get("refund_mode") or "reduce_payment")
         if refund_mode not in REFUND_MODES:
-            raise ConfigError(f"Setting refund_mode must be one of {', '.join(REFUND_MODES)}, got {refund_mode!r}.")
-        try:
-            settle = float(config.get("lease_settle_seconds", 2.0))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError("Setting lease_settle_seconds must be a number of seconds, got "
-                              f"{config.get('lease_settle_seconds')!r}.") from exc
+            problems.append(f"Setting refund_mode (env TARGET_FRESHBOOKS_REFUND_MODE) must be one of "
+                            f"{', '.join(REFUND_MODES)}, got {refund_mode!r}.")
+        closed = check("books_closed_through", closed_through)
+        token_key = _text(config.get("token_encryption_key")) or None
+        if token_key is not None:
+            try:
+                Fernet(token_key.encode())
+            except (ValueError, TypeError):
+                problems.append(f"Setting token_encryption_key (env {TOKEN_KEY_ENV}) is not a Fernet key (32 url-safe "
+                                "base64-encoded bytes). Make one with\n  python -c 'from cryptography.fernet import "
+                                "Fernet; print(Fernet.generate_key().decode())'")
+        for name in ("tenant", "account_id"):
+            value = config.get(name)
+            if value is not None and not isinstance(value, (str, int)):
+                problems.append(f"Setting {name} (env {ENV_PREFIX}{name.upper()}) must be a string, got {value!r}.")
+        if problems:
+            raise ConfigError("\n".join(problems))
         return cls(
             lease_settle_seconds=settle,
             refund_mode=refund_mode,
-            books_closed_through=closed_through(config.get("books_closed_through")),
-            client_id=str(config["client_id"]),
-            client_secret=str(config["client_secret"]),
-            redirect_uri=str(config["redirect_uri"]),
-            api_url=str(config.get("api_url") or DEFAULT_API_URL).rstrip("/"),
-            auth_url=str(config.get("auth_url") or DEFAULT_AUTH_URL).rstrip("/"),
-            account_id=(str(config["account_id"]) if config.get("account_id") else None),
-            tenant=str(config.get("tenant") or DEFAULT_TENANT),
+            books_closed_through=closed,
+            client_id=_text(config["client_id"]),
+            client_secret=_text(config["client_secret"]),
+            redirect_uri=_text(config["redirect_uri"]),
+            api_url=api_url,
+            auth_url=auth_url,
+            account_id=(_text(config.get("account_id")) or None),
+            tenant=_text(config.get("tenant")) or DEFAULT_TENANT,
             ledger_url=ledger_url,
-            token_encryption_key=environ.get(TOKEN_KEY_ENV) or config.get("token_encryption_key") or None,
-            dry_run=bool(config.get("dry_run", False)),
+            token_encryption_key=token_key,
+            dry_run=dry_run,
             request_timeout=timeout,
         )
 

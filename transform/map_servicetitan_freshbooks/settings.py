@@ -295,7 +295,8 @@ def _journal(config: Mapping[str, Any]) -> dict[str, Any]:
         try:
             cutover = date.fromisoformat(str(raw_date)[:10])
         except ValueError:
-            raise ValueError(f"setting 'journal_cutover_date': {raw_date!r} is not a date (YYYY-MM-DD)") from None
+            raise ValueError(f"setting 'journal_cutover_date': {raw_date!r} is not a date (YYYY-MM-DD; "
+                             f"{_where('journal_cutover_date')})") from None
     if mode == "journal_entry":
         if cutover is None:
             raise ValueError(
@@ -319,37 +320,46 @@ def _cutover(config: Mapping[str, Any]) -> dict[str, Any]:
         try:
             cutover = date.fromisoformat(str(raw_date).strip())
         except ValueError:
-            raise ValueError(f"setting 'cutover_date': {raw_date!r} is not a date (YYYY-MM-DD)") from None
+            raise ValueError(f"setting 'cutover_date': {raw_date!r} is not a date (YYYY-MM-DD; "
+                             f"{_where('cutover_date')})") from None
     if mode == "list" and cutover is None:
         raise ValueError("setting 'cutover_date' is required with pre_cutover_invoices 'list': the invoices dated "
                          "before it are listed for the bookkeeper instead of sent")
     return {"cutover_date": cutover, "pre_cutover_invoices": mode}
 
 
+def _where(name: str) -> str:
+    """Where a setting is fixed: the mapper plugin's config in meltano.yml, or its environment variable."""
+    return f"set {name} in meltano.yml or env MAP_SERVICETITAN_FRESHBOOKS_{name.upper()}"
+
+
 def _time_zone(name: Any) -> ZoneInfo:
     if not name or not isinstance(name, str):
         raise ValueError(
-            "setting 'business_timezone' is required: the IANA time zone of the business, e.g. 'America/New_York'"
+            "setting 'business_timezone' is required: the IANA time zone of the business, e.g. 'America/New_York' "
+            f"({_where('business_timezone')})"
         )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"setting 'business_timezone': {name!r} is not an IANA time zone name; use e.g. 'America/Chicago'"
+            f"setting 'business_timezone': {name!r} is not an IANA time zone name; use e.g. 'America/Chicago' "
+            f"({_where('business_timezone')})"
         ) from None
 
 
 def _currency(code: Any) -> str:
     text = str(code or "").strip().upper()
     if len(text) != 3 or not text.isalpha():
-        raise ValueError(f"setting 'currency_code': {code!r} is not an ISO 4217 code such as 'USD'")
+        raise ValueError(f"setting 'currency_code': {code!r} is not an ISO 4217 code such as 'USD' "
+                         f"({_where('currency_code')})")
     return text
 
 
 def _choice(config: Mapping[str, Any], name: str, default: str, allowed: tuple[str, ...]) -> str:
     value = config.get(name, default)
     if value not in allowed:
-        raise ValueError(f"setting '{name}': {value!r} is not one of {', '.join(allowed)}")
+        raise ValueError(f"setting '{name}': {value!r} is not one of {', '.join(allowed)} ({_where(name)})")
     return str(value)
 
 
@@ -358,14 +368,14 @@ def _text(config: Mapping[str, Any], name: str, default: str) -> str:
     if value is None:
         return default
     if not isinstance(value, str):
-        raise ValueError(f"setting '{name}': {value!r} is not a string")
+        raise ValueError(f"setting '{name}': {value!r} is not a string ({_where(name)})")
     return value
 
 
 def _non_empty(config: Mapping[str, Any], name: str, default: str) -> str:
     value = str(config.get(name, default) or "").strip()
     if not value:
-        raise ValueError(f"setting '{name}' must not be empty (default {default!r})")
+        raise ValueError(f"setting '{name}' must not be empty (default {default!r}; {_where(name)})")
     return value
 
 

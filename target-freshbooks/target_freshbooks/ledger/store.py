@@ -39,11 +39,39 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+LEDGER_FILE_MODE = 0o600
+LEDGER_DIR_MODE = 0o700
+"""The ledger holds customers' emails and addresses (audit trail, dead letters): owner-only."""
+
+
+def secure_sqlite_file(database: str) -> None:
+    """Create the SQLite ledger owner-only (its directory 0700 when the target creates it, the file 0600), or
+    tighten an existing ledger file this user owns that others can read (with its WAL and shared-memory files)."""
+    path = Path(database)
+    missing = [parent for parent in (path.parent, *path.parent.parents) if not parent.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=LEDGER_DIR_MODE, exist_ok=True)
+        os.chmod(directory, LEDGER_DIR_MODE)  # mkdir's mode is masked by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, LEDGER_FILE_MODE))
+        os.chmod(path, LEDGER_FILE_MODE)
+        return
+    for member in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            status = member.stat()
+        except FileNotFoundError:
+            continue
+        if status.st_mode & 0o077 and status.st_uid == os.getuid():
+            os.chmod(member, LEDGER_FILE_MODE)
+            logger.warning("The ledger file %s was readable by others (mode %o); made it owner-only (600): it holds "
+                           "customers' emails and addresses.", member, status.st_mode & 0o777)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            secure_sqlite_file(parsed.database)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
