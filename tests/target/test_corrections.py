@@ -280,3 +280,20 @@ def test_a_credit_memo_on_an_invoice_not_synced_yet_waits_whole(env: TargetEnv) 
     assert env.run(with_records(catalog(data), ("credit_notes", memo))).exit_code == 0
     assert invoice_outstanding(env, "ST-100") == INVOICE_100 - Decimal("40.00")
     assert client_balance(env, "Millbrook Dental")["balance"] == INVOICE_100 - Decimal("40.00")
+
+
+def test_an_overpayment_applied_later_moves_from_credit_to_the_invoice_once(env: TargetEnv) -> None:
+    over = payment("test:payment:1", "2024-05-10", ("test:invoice:101", "298.00"), unapplied=usd("60.00"))
+    assert env.run(with_records(base(), ("payments", over))).exit_code == 0
+    assert client_balance(env, "Millbrook Dental")["balance"] == INVOICE_100 - Decimal("60.00")
+    # ServiceTitan applies 60.00 of the remainder to invoice 100: same payment, one more application.
+    applied = payment("test:payment:1", "2024-05-10", ("test:invoice:101", "298.00"), ("test:invoice:100", "60.00"))
+    messages = with_records(base(), ("payments", applied))
+    assert env.run(messages).exit_code == 0
+    assert invoice_outstanding(env, "ST-100") == INVOICE_100 - Decimal("60.00")
+    owed = client_balance(env, "Millbrook Dental")
+    assert owed["credit"] == Decimal("0.00") and owed["balance"] == INVOICE_100 - Decimal("60.00")
+    cash = sum(Decimal(p["amount"]["amount"]) for p in env.fb.records("payments") if p["type"] != "Credit")
+    prepaid = sum(Decimal(n["amount"]["amount"]) for n in env.fb.records("credit_notes"))
+    assert cash + prepaid == Decimal("358.00")  # the payment's cash, recorded once
+    assert_rerun_writes_nothing(env, messages)
