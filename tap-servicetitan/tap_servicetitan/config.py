@@ -186,20 +186,21 @@ def is_loopback(host: str) -> bool:
 def url_problem(name: str, value: Any, default: str, env: str) -> str | None:
     """What is wrong with a base URL setting (None if nothing): http(s), a host, https unless on loopback."""
     url = str(value).strip()
-    example = f"expected a base URL such as {default} (set {name} or env {env})"
+    where = f"(set {name} or env {env})"
     try:
         parsed = urlparse(url)
         host = parsed.hostname or ""
         parsed.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        return f"{name}: {url!r} is not a URL; {example}"
+        return f"{name}: must be an http(s) URL such as {default}, got {url!r} {where}"
     if parsed.scheme not in ("http", "https") or not host:
-        return f"{name}: {url!r} is not an http(s) URL with a host; {example}"
+        return f"{name}: must be an http(s) URL with a host, such as {default}, got {url!r} {where}"
     if parsed.query or parsed.fragment or parsed.username or parsed.password:
-        return f"{name}: {url!r} must be a base URL without credentials, query or fragment; {example}"
+        return (f"{name}: must be a base URL without credentials, query or fragment, such as {default}, "
+                f"got {url!r} {where}")
     if parsed.scheme == "http" and not is_loopback(host):
-        return (f"{name}: {url!r} uses plain http to {host}, which would send credentials unencrypted; use https "
-                f"(http is accepted for localhost/127.0.0.1 only); {example}")
+        return (f"{name}: must use https to {host} (plain http would send credentials unencrypted; it is accepted "
+                f"for localhost/127.0.0.1 only), such as {default}, got {url!r} {where}")
     return None
 
 

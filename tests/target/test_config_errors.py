@@ -101,7 +101,7 @@ def test_a_missing_target_secret_names_its_environment_variable() -> None:
 
 @pytest.mark.parametrize(("setting", "value", "expected"), [
     ("api_url", "api.servicetitan.io", "https://api.servicetitan.io"),
-    ("api_url", "http://api.servicetitan.io", "use https"),
+    ("api_url", "http://api.servicetitan.io", "must use https"),
     ("auth_url", "https://", "https://auth.servicetitan.io"),
     ("auth_url", "https://auth.servicetitan.io/?x=1", "without credentials, query or fragment"),
     ("tenant_id", "acme", "numeric tenant ID"),
