@@ -84,7 +84,6 @@ def test_no_secret_is_left_on_disk_after_a_killed_run(pipeline: Pipeline, tmp_pa
     started = time.time() - 1
     outputs: list[str] = []
 
-    t0 = time.time()
     authorized = pipeline.meltano("invoke", "target-freshbooks:authorize")
     outputs += [authorized.stdout, authorized.stderr]
 
@@ -100,7 +99,6 @@ def test_no_secret_is_left_on_disk_after_a_killed_run(pipeline: Pipeline, tmp_pa
             while pipeline.freshbooks_creates() < 5 and killed.poll() is None and time.time() < deadline:
                 time.sleep(0.05)
             assert killed.poll() is None, "the run ended before it could be killed:\n" + log.read_text()[-3000:]
-            print("killing after", time.time() - t0)
             os.kill(killed.pid, signal.SIGKILL)
             killed.wait(timeout=30)
             deadline = time.time() + 60  # the plugins see their pipes close and exit by themselves
@@ -124,9 +122,7 @@ def test_no_secret_is_left_on_disk_after_a_killed_run(pipeline: Pipeline, tmp_pa
     assert refused.returncode != 0
     assert "is already running" in refused.stdout + refused.stderr and "--force" in refused.stdout + refused.stderr
 
-    print("refused after", time.time() - t0)
     done = pipeline.run("--force")
-    print("done after", time.time() - t0)
     outputs += [done.stdout, done.stderr]
     assert pipeline.freshbooks_creates() > 100  # the forced run finished the sync
 
