@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 from freshbooks_writes import accounting_writes
+from freshbooks_writes import reset as reset_writes
 from sandbox.freshbooks.testing import SideDoor
 from sandbox.testing import RunningSandbox
 
@@ -53,7 +54,7 @@ class Pipeline:
                             check=check, **extra_env)
 
     def reset_stats(self) -> None:
-        self.sandbox.ctx.fb_stats.reset()
+        reset_writes(self.sandbox, self.fb)
         self.sandbox.ctx.st_stats.reset()
 
     def freshbooks_writes(self) -> int:

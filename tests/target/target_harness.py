@@ -13,6 +13,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 from freshbooks_writes import accounting_writes
+from freshbooks_writes import reset as reset_writes
 from sandbox.freshbooks.testing import FreshBooksApi, SideDoor, authorize
 from sandbox.testing import RunningSandbox
 from target_freshbooks.commands import register
@@ -127,7 +128,7 @@ class FreshBooks:
         return accounting_writes(self.sandbox, self.side, method)
 
     def reset_stats(self) -> None:
-        self.sandbox.ctx.fb_stats.reset()
+        reset_writes(self.sandbox, self.side)
 
 
 @dataclass
