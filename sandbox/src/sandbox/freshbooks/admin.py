@@ -5,12 +5,13 @@
   that skip the API's validation and update phases (derived amounts are still recomputed; DELETE removes
   the object outright). An invoice's `lines` and `sent` (true once it counts in receivables) are editable;
 - `GET /_sandbox/accounts_receivable`: per-client and total balances from sent invoices and credits;
+- `GET /_sandbox/accounts_payable`: per-vendor and total amounts owed on bills (see `bills.payables_report`);
 - `GET /_sandbox/preexisting`: `records`, the ids of the objects the seed created by resource, and `cases`,
   the notable ones (shared email, deleted client, ...; see `seed.py`);
 - `POST /_sandbox/tokens/expire`: expire every current access token.
 
 `{resource}` is the list name: clients, items, taxes, categories, invoices, payments, credit_notes,
-bill_vendors, bills, journal_entries, journal_entry_accounts.
+bill_vendors, bills, bill_payments, journal_entries, journal_entry_accounts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.context import SandboxContext
 from sandbox.freshbooks import db, errors, receivables
 from sandbox.freshbooks.accounting import OrjsonResponse
+from sandbox.freshbooks.bills import payables_report
 from sandbox.freshbooks.oauth import OAuthServer
 from sandbox.freshbooks.registry import Registry
 from sandbox.freshbooks.resource import Resource
@@ -113,6 +115,11 @@ def admin_routes(ctx: SandboxContext, registry: Registry, oauth: OAuthServer) ->
             today = registry["invoices"].today()
             return OrjsonResponse(receivables.report(ctx.store.conn, today))
 
+    async def accounts_payable(request: Request) -> Response:
+        with ctx.store.lock:
+            today = registry["bills"].today()
+            return OrjsonResponse(payables_report(ctx.store.conn, today))
+
     async def preexisting(request: Request) -> Response:
         with ctx.store.lock:
             records = db.preexisting(ctx.store.conn)
@@ -129,6 +136,7 @@ def admin_routes(ctx: SandboxContext, registry: Registry, oauth: OAuthServer) ->
         Route(records + "/{record_id}", update_record, methods=["PATCH", "PUT"]),
         Route(records + "/{record_id}", delete_record, methods=["DELETE"]),
         Route("/_sandbox/accounts_receivable", accounts_receivable, methods=["GET"]),
+        Route("/_sandbox/accounts_payable", accounts_payable, methods=["GET"]),
         Route("/_sandbox/preexisting", preexisting, methods=["GET"]),
         Route("/_sandbox/tokens/expire", expire_tokens, methods=["POST"]),
     ]

@@ -1,13 +1,25 @@
-"""Bill vendors (`vendorid` only, no `id`) and the bills they send."""
+"""Bill vendors (`vendorid` only, no `id`) and the bills they send; what is owed to vendors.
+
+A bill's `paid`, `outstanding`, `status` and `bill_payments[]` follow its active (vis_state 0) bill
+payments (`bill_payments.py`), as an invoice's follow its payments: unpaid (or overdue once past its due
+date) → partial → paid, and back when a bill payment is deleted or lowered. A bill with active bill payments
+cannot be deleted through the API (delete the payments first). A vendor's `outstanding_balance` and
+`overdue_balance`, and the `/_sandbox/accounts_payable` view (`payables_report`), sum the outstanding
+amounts of its bills with vis_state 0 or 2.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import orjson
+
 from sandbox.freshbooks import errors, query
-from sandbox.freshbooks.db import public
+from sandbox.freshbooks.db import Table, public
 from sandbox.freshbooks.query import j
 from sandbox.freshbooks.resource import DEFAULT_CURRENCY, Resource
 from sandbox.freshbooks.values import cents, money, money_amount, normalize_fields, percent, plain
@@ -26,6 +38,87 @@ BILL_FIELDS = {"issue_date": "date", "due_offset_days": "int", "bill_number": "s
 LINE_FIELDS = {"categoryid": "int", "description": "text", "quantity": "qty", "unit_cost": "money",
                "tax_name1": "str", "tax_name2": "str", "tax_percent1": "percent", "tax_percent2": "percent",
                "tax_authorityid1": "int_or_null", "tax_authorityid2": "int_or_null"}
+
+
+CREDIT = "Credit"
+
+
+def bill_payments_of(conn: sqlite3.Connection, bill_id: int) -> list[dict[str, Any]]:
+    """A bill's active (vis_state 0) bill payments, oldest first."""
+    rows = conn.execute(
+        "SELECT data FROM fb_bill_payments WHERE json_extract(data, '$.billid') = ? AND vis_state = 0 ORDER BY id",
+        (bill_id,),
+    )
+    return [orjson.loads(r[0]) for r in rows]
+
+
+@dataclass
+class Payable:
+    """What is owed to one vendor (or to all), from its bills with vis_state 0 or 2."""
+
+    outstanding: Decimal = ZERO
+    """Unpaid remainder of the bills."""
+    overdue: Decimal = ZERO
+    """Unpaid remainder of the bills past their due date."""
+    billed: Decimal = ZERO
+    """Total amount of the bills (tax included)."""
+    paid: Decimal = ZERO
+    """What active bill payments paid on the bills (credit applied included)."""
+    credit_applied: Decimal = ZERO
+    """The part of `paid` from bill payments of type Credit (vendor credit applied, no cash)."""
+    open_bills: list[int] = field(default_factory=list)
+
+    def add(self, bill: dict[str, Any], today: str) -> None:
+        owed = money_amount(bill.get("outstanding"))
+        self.outstanding += owed
+        self.billed += money_amount(bill.get("total_amount"))
+        self.paid += money_amount(bill.get("paid"))
+        self.credit_applied += sum((money_amount(p.get("amount")) for p in bill.get("bill_payments") or []
+                                    if p.get("payment_type") == CREDIT), ZERO)
+        if owed > 0:
+            self.open_bills.append(int(bill["id"]))
+            if bill.get("due_date") and bill["due_date"] < today:
+                self.overdue += owed
+
+    def as_json(self) -> dict[str, Any]:
+        return {"outstanding": str(cents(self.outstanding)), "overdue": str(cents(self.overdue)),
+                "billed": str(cents(self.billed)), "paid": str(cents(self.paid)),
+                "credit_applied": str(cents(self.credit_applied)), "open_bills": self.open_bills}
+
+
+def payables(conn: sqlite3.Connection, today: str, vendor_ids: list[int] | None = None) -> dict[int, Payable]:
+    """What each vendor with a bill (vis_state 0 or 2) is owed; only the given vendors unless None."""
+    where, params = "", []
+    if vendor_ids is not None:
+        if not vendor_ids:
+            return {}
+        where = f" AND json_extract(data, '$.vendorid') IN ({', '.join('?' * len(vendor_ids))})"
+        params = list(vendor_ids)
+    result: dict[int, Payable] = {}
+    for (raw,) in conn.execute(f"SELECT data FROM fb_bills WHERE vis_state IN (0, 2){where} ORDER BY id", params):
+        bill = orjson.loads(raw)
+        if bill.get("vendorid") is not None:
+            result.setdefault(int(bill["vendorid"]), Payable()).add(bill, today)
+    return result
+
+
+def payables_report(conn: sqlite3.Connection, today: str) -> dict[str, Any]:
+    """The `/_sandbox/accounts_payable` view: per vendor (every vendor with a bill) and in total."""
+    names = {int(v["vendorid"]): v.get("vendor_name") for v in Table(conn, "bill_vendors").all()}
+    per_vendor = payables(conn, today)
+    total = Payable()
+    vendors = {}
+    for vendor_id, payable in sorted(per_vendor.items()):
+        vendors[str(vendor_id)] = {"vendor_name": names.get(vendor_id), **payable.as_json()}
+        total.outstanding += payable.outstanding
+        total.overdue += payable.overdue
+        total.billed += payable.billed
+        total.paid += payable.paid
+        total.credit_applied += payable.credit_applied
+        total.open_bills.extend(payable.open_bills)
+    totals = total.as_json()
+    totals["open_bills"] = len(total.open_bills)
+    return {"as_of": today, "vendors": vendors, "total": totals}
 
 
 class BillVendors(Resource):
@@ -63,15 +156,10 @@ class BillVendors(Resource):
     def render(self, data: dict[str, Any], includes: list[str]) -> dict[str, Any]:
         shown = super().render(data, includes)
         code = data.get("currency_code") or DEFAULT_CURRENCY
-        outstanding = overdue = ZERO
-        today = self.today()
-        for bill in self.other("bills").select(["vis_state IN (0, 2)", f"{j('vendorid')} = ?"], [data["vendorid"]]):
-            owed = money_amount(bill.get("outstanding"))
-            outstanding += owed
-            if bill.get("due_date") and bill["due_date"] < today:
-                overdue += owed
-        shown["outstanding_balance"] = [{"amount": money(outstanding, code)}] if outstanding else []
-        shown["overdue_balance"] = [{"amount": money(overdue, code)}] if overdue else []
+        vendor_id = int(data["vendorid"])
+        payable = payables(self.conn, self.today(), [vendor_id]).get(vendor_id) or Payable()
+        shown["outstanding_balance"] = [{"amount": money(payable.outstanding, code)}] if payable.outstanding else []
+        shown["overdue_balance"] = [{"amount": money(payable.overdue, code)}] if payable.overdue else []
         return shown
 
 
@@ -156,7 +244,9 @@ class Bills(Resource):
             })
             subtotal += amount
             tax += tax1 + tax2
-        paid = sum((money_amount(p.get("amount")) for p in data.get("bill_payments") or []), ZERO)
+        payments = bill_payments_of(self.conn, int(data["id"])) if data.get("id") else []
+        data["bill_payments"] = [public(p) for p in payments]
+        paid = sum((money_amount(p.get("amount")) for p in payments), ZERO)
         total = subtotal + tax
         outstanding = max(total - paid, ZERO)
         data.update({"amount": money(subtotal, code), "tax_amount": money(tax, code),
@@ -179,6 +269,27 @@ class Bills(Resource):
         lines = data["lines"]
         data["overall_category"] = lines[0]["category"]["category"] if lines else None
         data["overall_description"] = lines[0].get("description") if lines else None
+
+    def refresh(self, bill_id: int) -> None:
+        """Re-derive a bill after one of its bill payments changed."""
+        data = self.table.get(bill_id)
+        if data is None:
+            return
+        self.touch(data)
+        self.derive(data)
+        self.table.save(bill_id, data)
+
+    def check_written(self, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        """A bill with active bill payments cannot be deleted (PUT vis_state 1 or HTTP DELETE)."""
+        if before is None or before.get("vis_state") == 1:
+            return
+        if after is not None and after.get("vis_state") != 1:
+            return
+        payments = bill_payments_of(self.conn, int(before["id"]))
+        if payments:
+            ids = ", ".join(str(p["id"]) for p in payments)
+            raise errors.invalid("vis_state", self.single, 1, f"This bill has bill payments ({ids}); delete the "
+                                 "bill payments first.")
 
     def render(self, data: dict[str, Any], includes: list[str]) -> dict[str, Any]:
         shown = public(data)

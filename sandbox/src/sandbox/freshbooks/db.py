@@ -25,6 +25,7 @@ ID_BASES: dict[str, int] = {
     "categories": 3290000,
     "bill_vendors": 8800,
     "bills": 15000,
+    "bill_payments": 36000,
     "invoices": 940000,
     "payments": 610000,
     "credit_notes": 27000,
@@ -38,6 +39,7 @@ INDEXES = {
     "invoices": ["json_extract(data, '$.invoice_number')", "json_extract(data, '$.customerid')"],
     "payments": ["json_extract(data, '$.invoiceid')"],
     "bills": ["json_extract(data, '$.vendorid')"],
+    "bill_payments": ["json_extract(data, '$.billid')"],
     "credit_notes": ["json_extract(data, '$.clientid')"],
 }
 

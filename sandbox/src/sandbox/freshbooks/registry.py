@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox.context import SandboxContext
+from sandbox.freshbooks.bill_payments import BillPayments
 from sandbox.freshbooks.bills import Bills, BillVendors
 from sandbox.freshbooks.catalog import Categories, Items, Taxes
 from sandbox.freshbooks.clients import Clients
@@ -13,8 +14,8 @@ from sandbox.freshbooks.payments import Payments
 from sandbox.freshbooks.resource import Resource
 
 RESOURCE_CLASSES: list[type[Resource]] = [
-    Clients, Items, Taxes, Categories, Invoices, Payments, CreditNotes, BillVendors, Bills, JournalEntries,
-    JournalEntryAccounts, JournalEntryDetails,
+    Clients, Items, Taxes, Categories, Invoices, Payments, CreditNotes, BillVendors, Bills, BillPayments,
+    JournalEntries, JournalEntryAccounts, JournalEntryDetails,
 ]
 
 
