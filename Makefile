@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PACKAGE_FILES := pyproject.toml sandbox/pyproject.toml tap-servicetitan/pyproject.toml \
 	transform/pyproject.toml target-freshbooks/pyproject.toml
 
-.PHONY: install demo test lint bench sandbox clean
+.PHONY: install demo test lint bench chaos sandbox clean
 
 $(STAMP): $(PACKAGE_FILES)
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: install
 ## bench: print the benchmark figures
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash bench/run.sh
+
+## chaos: every fault kind, kill -9 of the target, reruns; FreshBooks must equal a fault-free run (10,000 invoices)
+chaos: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 ## sandbox: seed (if empty) and serve the sandbox in the foreground
 sandbox: install
