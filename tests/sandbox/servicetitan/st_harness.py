@@ -144,3 +144,41 @@ def invoice_rule_violations(data: dict[str, list[dict[str, Any]]]) -> list[str]:
         if Decimal(str(customer["balance"])) != owed[customer["id"]]:
             problems.append(f"customer {customer['id']}: balance {customer['balance']} != {owed[customer['id']]}")
     return problems
+
+
+def ap_rule_violations(data: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Every breach of the accounts-payable money rules (FIDELITY.md) in the data (records by kind)."""
+    bills = {b["id"]: b for kind in ("inventory_bills", "ap_bills") for b in data[kind]}
+    applied: dict[int, Decimal] = defaultdict(Decimal)
+    problems: list[str] = []
+    for bill in data["ap_bills"]:
+        lines = sum((Decimal(e["amount"]) for e in bill["expenseItems"]), Decimal(0))
+        lines += sum((half_up(Decimal(i["quantity"]) * Decimal(i["cost"])) for i in bill["items"]), Decimal(0))
+        if Decimal(bill["billAmount"]) != lines + Decimal(bill["taxAmount"]):
+            problems.append(f"ap bill {bill['id']}: billAmount {bill['billAmount']} != lines + tax")
+    for kind in ("ap_payments", "ap_credits"):
+        for doc in data[kind]:
+            active = [s for s in doc["splits"] if s["active"]]
+            if doc["active"] is False and active:
+                problems.append(f"{kind} {doc['id']}: inactive with active splits")
+            for split in doc["splits"]:
+                if split["inventoryBillId"] not in bills:
+                    problems.append(f"{kind} {doc['id']}: split names no bill ({split['inventoryBillId']})")
+                if split["active"] and doc["active"] is not False:
+                    applied[split["inventoryBillId"]] += Decimal(str(split["amount"]))
+            total = sum((Decimal(str(s["amount"])) for s in doc["splits"]), Decimal(0))
+            if kind == "ap_payments" and Decimal(str(doc["amount"])) != total:
+                problems.append(f"ap payment {doc['id']}: amount {doc['amount']} != splits {total}")
+            if kind == "ap_credits":
+                used = sum((Decimal(str(s["amount"])) for s in active), Decimal(0))
+                if Decimal(str(doc["appliedAmount"])) != used or used > Decimal(str(doc["amount"])):
+                    problems.append(f"ap credit {doc['id']}: appliedAmount {doc['appliedAmount']} vs splits {used}")
+    for bill_id, amount in applied.items():
+        bill = bills.get(bill_id)
+        if bill is None:
+            continue
+        if amount > Decimal(bill["billAmount"]):
+            problems.append(f"bill {bill_id}: {amount} applied to {bill['billAmount']}")
+        if bill.get("status") == "Canceled" and amount:
+            problems.append(f"canceled ap bill {bill_id} has {amount} applied")
+    return problems

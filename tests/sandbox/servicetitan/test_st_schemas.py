@@ -6,6 +6,8 @@ case (voids, refunds, adjustments, $0 invoices, null modifiedOn on bills, ...) p
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 from openapi_core.testing import MockRequest, MockResponse
@@ -40,6 +42,9 @@ READS = [
     ("accounting", "/payment-types", EVERYTHING),
     ("accounting", "/gl-accounts", EVERYTHING),
     ("accounting", "/tax-zones", EVERYTHING),
+    ("accounting", "/ap-bills", {"pageSize": 1000}),
+    ("accounting", "/ap-credits", {"pageSize": 1000}),
+    ("accounting", "/ap-payments", {"pageSize": 1000}),
 ]
 
 
@@ -63,6 +68,7 @@ SINGLE = [
     ("inventory", "/vendors", "/vendors/{id}"),
     ("accounting", "/payment-types", "/payment-types/{id}"),
     ("accounting", "/gl-accounts", "/gl-accounts/{id}"),
+    ("accounting", "/ap-bills", "/ap-bills/{id}"),
 ]
 
 
@@ -78,6 +84,21 @@ def test_mark_as_exported_matches_the_schema(st: StClient) -> None:
     invoice = st.ok("accounting", "/invoices")["data"][0]
     answer = st.session.post(st.url("accounting", "/invoices/markasexported"), timeout=10,
                              json=[{"invoiceId": invoice["id"], "externalId": "QB-1"}, {"invoiceId": 1}])
+    assert answer.status_code == 200, answer.text
+    validate("accounting", answer)
+
+
+AP_MARKS = [
+    ("/ap-bills", lambda i: {"billIds": [i, 1]}),
+    ("/ap-credits", lambda i: [{"apCreditId": i}, {"apCreditId": 1}]),
+    ("/ap-payments", lambda i: [{"apPaymentId": i, "externalId": "QB-1", "externalMessage": "ok"}]),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), AP_MARKS, ids=[p for p, _ in AP_MARKS])
+def test_ap_mark_as_exported_matches_the_schema(st: StClient, path: str, body: Any) -> None:
+    first = st.ok("accounting", path)["data"][0]
+    answer = st.session.post(st.url("accounting", f"{path}/markasexported"), timeout=10, json=body(first["id"]))
     assert answer.status_code == 200, answer.text
     validate("accounting", answer)
 

@@ -3,7 +3,8 @@
 `run_activity` (the `sandbox activity` command and `POST /_sandbox/activity`) advances the simulated
 clock day by day. Each day brings new customers and pricebook items, jobs invoiced, payments (full,
 partial, split, overpaid), refunds, credit memos, invoices edited, voided or adjusted after the fact,
-inventory bills, changed emails and supplier details (rates in `PerDay`). As each day closes, the
+inventory bills, changed emails and supplier details, and accounts payable: AP bills, AP payments and
+credits, AP bills edited or canceled, payments voided (rates in `PerDay`). As each day closes, the
 office posts the invoices invoiced more than `post_after_days` before (Pending becomes Posted). Every
 change stamps `modifiedOn` from that day's moments, so it shows in `modifiedOnOrAfter` lists and export
 feeds; the money rules hold after each change. The same database, days and seed give the same changes.
@@ -116,12 +117,14 @@ def run_activity(ctx: SandboxContext, days: int, *, seed: int | None = None,
     writer = BulkWriter(store)
     business = Business.load(store, rng, start + timedelta(days=1), writer, state)
     books = Books.load(store, since=start - RECENT)
-    plan = make_plan(rng, options.per_day, options.volume, days)
-    events = Events(business, books, plan, email_change_touches_customer=options.email_change_touches_customer)
+    side = random.Random(seed * 1_000_003 + 29)
+    plan = make_plan(rng, options.per_day, options.volume, days, side)
+    events = Events(business, books, plan, email_change_touches_customer=options.email_change_touches_customer,
+                    side=side)
     for day, counts in enumerate(plan.counts):
         day_start, day_end = start + timedelta(days=day), start + timedelta(days=day + 1)
         business.as_of = day_end
-        for when, kind in day_schedule(rng, counts, day_start, day_end):
+        for when, kind in day_schedule(rng, counts, day_start, day_end, side):
             events.apply(kind, when, day_end)
         if options.post_after_days is not None:
             events.post_invoices(day_end, timedelta(days=options.post_after_days))

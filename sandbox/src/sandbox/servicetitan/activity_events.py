@@ -22,9 +22,16 @@ from sandbox.servicetitan.activity_books import Books, InvoiceFacts, Ledger
 from sandbox.servicetitan.activity_plan import Plan
 from sandbox.servicetitan.business import ONE, Business, Customer, Line, Sku
 from sandbox.servicetitan.data import get_record
+from sandbox.servicetitan.purchases import (
+    PurchaseBook,
+    Purchases,
+    activity_repo_update,
+    canceled_bill,
+    voided_payment,
+)
 from sandbox.servicetitan.repository import Repository
 from sandbox.servicetitan.seed import BUSINESS_UNIT_WEIGHTS
-from sandbox.servicetitan.times import parse_time
+from sandbox.servicetitan.times import api_time, column_time, parse_time
 
 RECENT = timedelta(days=60)
 """How far back payments, edits, voids and adjustments look for invoices (older open ones are paid too)."""
@@ -39,7 +46,8 @@ CATALOGUE_CODES = frozenset(spec.code for spec in (*company.MATERIALS, *company.
 class Events:
     """Applies the run's changes; `counts` tells what happened, by kind of change."""
 
-    def __init__(self, business: Business, books: Books, plan: Plan, *, email_change_touches_customer: bool) -> None:
+    def __init__(self, business: Business, books: Books, plan: Plan, *, email_change_touches_customer: bool,
+                 side: random.Random | None = None) -> None:
         self.b = business
         self.rng: random.Random = business.rng
         self.store = business.store
@@ -62,7 +70,10 @@ class Events:
             "payments_overpaid": self.payment_overpaid, "refunds": self.refund, "credit_memos": self.credit_memo,
             "invoice_edits": self.invoice_edit, "voids": self.void, "adjustments": self.adjustment,
             "bills": self.bill, "email_changes": self.email_change, "vendor_edits": self.vendor_edit,
+            "ap_bills": self.ap_bill, "ap_payments": self.ap_payment, "ap_credits": self.ap_credit,
+            "ap_edits": self.ap_edit, "ap_voids": self.ap_void,
         }
+        self.purchases = Purchases(business, side or self.rng, PurchaseBook.load(self.store), business.ap_numbers)
 
     def apply(self, kind: str, when: datetime, day_end: datetime) -> None:
         self.day_end = day_end
@@ -409,8 +420,104 @@ class Events:
     # ------------------------------------------------------------------ suppliers and contacts
 
     def bill(self, when: datetime) -> None:
-        self.b.new_bill(when)
+        self.purchases.book.add_bill("inventory_bills", self.b.new_bill(when))
         self.counts["bills_created"] += 1
+
+    # ------------------------------------------------------------------ accounts payable
+
+    def ap_bill(self, when: datetime) -> None:
+        maker = self.purchases
+        self.b.writer.add("ap_bills", maker.new_ap_bill(when, with_items=maker.rng.random() < 0.2))
+        self.counts["ap_bills_created"] += 1
+
+    def ap_payment(self, when: datetime) -> None:
+        """Mostly the oldest open bills first; a third of the time the vendor's other open bills too."""
+        maker = self.purchases
+        rng = maker.rng
+        open_bills = sorted(maker.book.open_bills(when - timedelta(hours=1)), key=lambda b: (b.date, b.id))
+        if not open_bills:
+            return
+        bill = rng.choice(open_bills[:5])
+        allocations = [(bill, bill.open if rng.random() < 0.85 else cents(bill.open * Decimal("0.5")))]
+        if rng.random() < 0.33:
+            others = [b for b in open_bills if b.vendor_id == bill.vendor_id and b.id != bill.id]
+            allocations += [(b, b.open) for b in others[:2]]
+        allocations = [(b, amount) for b, amount in allocations if amount > 0]
+        if not allocations:
+            return
+        self.b.writer.add("ap_payments", maker.payment(when, allocations))
+        self.counts["ap_payments_created"] += 1
+
+    def ap_credit(self, when: datetime) -> None:
+        maker = self.purchases
+        rng = maker.rng
+        open_bills = [b for b in maker.book.open_bills(when - timedelta(hours=1)) if b.open >= 20]
+        if not open_bills:
+            return
+        bill = rng.choice(open_bills)
+        applied = cents(bill.open * Decimal(str(rng.uniform(0.05, 0.3))))
+        extra = Decimal(rng.choice((25, 50))) if rng.random() < 0.25 else Decimal("0")
+        self.b.writer.add("ap_credits", maker.credit(when, bill, applied + extra, [(bill, applied)],
+                                                     "Returned stock credited" if extra else "Price correction"))
+        self.counts["ap_credits_created"] += 1
+
+    def recent_unpaid_ap_bills(self, when: datetime) -> list[int]:
+        book = self.purchases.book
+        return sorted(b.id for b in book.bills.values() if b.kind == "ap_bills" and not b.canceled and not b.applied
+                      and when - RECENT <= b.date < when)
+
+    def ap_edit(self, when: datetime) -> None:
+        """A line's amount corrected, or a freight line added; `billAmount` follows."""
+        maker = self.purchases
+        rng = maker.rng
+        candidates = self.recent_unpaid_ap_bills(when)
+        if not candidates:
+            return
+        self.b.writer.flush()
+        bill_id = rng.choice(candidates)
+        doc = get_record(self.store, "ap_bills", bill_id)
+        assert doc is not None
+        lines = [dict(e) for e in doc["expenseItems"]]
+        if rng.random() < 0.5 or not lines:
+            lines.append(records.ap_bill_expense_item(
+                id=self.b.ids(), amount=Decimal(rng.randint(2500, 18000)) / 100, description="Freight and delivery",
+                gl=records.gl_ref(self.b.gl[7019]), business_unit=doc["businessUnit"]))
+        else:
+            lines[0]["amount"] = money(Decimal(lines[0]["amount"]) * Decimal(str(rng.choice((0.9, 1.1, 1.25)))))
+        total = (sum((Decimal(e["amount"]) for e in lines), Decimal("0"))
+                 + sum((cents(Decimal(i["quantity"]) * Decimal(i["cost"])) for i in doc["items"]), Decimal("0"))
+                 + Decimal(doc["taxAmount"]))
+        self.repo(when).update("ap_bills", bill_id, {"expenseItems": lines, "billAmount": money(total),
+                                                    "vendorInvoiceTotal": money(total)})
+        maker.book.bills[bill_id].amount = total
+        self.counts["ap_bills_edited"] += 1
+
+    def ap_void(self, when: datetime) -> None:
+        """Half the time an unpaid AP bill is canceled; otherwise a payment of the last 30 days is voided."""
+        maker = self.purchases
+        rng = maker.rng
+        self.b.writer.flush()
+        stamp = api_time(when)
+        if rng.random() < 0.5:
+            candidates = self.recent_unpaid_ap_bills(when)
+            if candidates:
+                bill_id = rng.choice(candidates)
+                activity_repo_update(self.repo(when), "ap_bills", bill_id, canceled_bill(stamp), active=False)
+                maker.book.bills[bill_id].canceled = True
+                self.counts["ap_bills_canceled"] += 1
+                return
+        since = api_time(when - timedelta(days=30))
+        with self.store.lock:
+            rows = self.store.conn.execute(
+                "SELECT id FROM st_record WHERE kind = 'ap_payments' AND active = 1 AND created_on >= ? "
+                "AND created_on < ? ORDER BY id", (column_time(parse_time(since)), column_time(when))).fetchall()
+        if not rows:
+            return
+        doc = get_record(self.store, "ap_payments", rng.choice(rows)[0])
+        assert doc is not None
+        activity_repo_update(self.repo(when), "ap_payments", doc["id"], voided_payment(doc, stamp))
+        maker.unapply("ap_payments", doc)
+        self.counts["ap_payments_voided"] += 1
 
     def email_change(self, when: datetime) -> None:
         """A customer's email contact gets a new address (the contact's `modifiedOn` moves)."""

@@ -50,6 +50,16 @@ class PerDay:
     """Inventory bills from suppliers."""
     email_changes: float = 0.5
     vendor_edits: float = 0.34
+    ap_bills: float = 0.5
+    """AP bills for expenses (subcontractors, rentals, supplies), some with stock lines."""
+    ap_payments: float = 1.0
+    """A vendor paid: an open bill (inventory or AP) in full or in part, sometimes with its other open bills."""
+    ap_credits: float = 0.2
+    """A vendor credit applied to an open bill (sometimes with an unapplied remainder)."""
+    ap_edits: float = 0.2
+    """A recent unpaid AP bill gets a line added or a line's amount changed."""
+    ap_voids: float = 0.15
+    """An unpaid AP bill canceled, or a recent AP payment voided (its bills open again)."""
 
     @classmethod
     def kinds(cls) -> list[str]:
@@ -64,6 +74,9 @@ JOB_FLAG_SHARES = {
     "half_cent": 0.03,
 }
 MIN_JOBS_FOR_EVERY_FLAG = 10
+AP_KINDS = ("ap_bills", "ap_payments", "ap_credits", "ap_edits", "ap_voids")
+"""Accounts-payable kinds draw their timing from a generator of their own (`side`), so that adding them
+left every other kind's changes as they were for a given seed."""
 NO_EMAIL_SHARE = 0.07
 TWO_EMAILS_SHARE = 0.04
 
@@ -81,8 +94,11 @@ class Plan:
     customer_traits: list[CustomerTraits]
 
 
-def make_plan(rng: random.Random, per_day: PerDay, volume: float, days: int) -> Plan:
-    offsets = {kind: rng.random() for kind in PerDay.kinds()}
+def make_plan(rng: random.Random, per_day: PerDay, volume: float, days: int,
+              side: random.Random | None = None) -> Plan:
+    side = side or rng
+    offsets = {kind: rng.random() for kind in PerDay.kinds() if kind not in AP_KINDS}
+    offsets.update({kind: side.random() for kind in AP_KINDS})
     counts: list[dict[str, int]] = []
     for day in range(days):
         today: dict[str, int] = {}
@@ -156,10 +172,11 @@ def business_moments(rng: random.Random, start: datetime, end: datetime, count: 
 
 
 def day_schedule(rng: random.Random, counts: dict[str, int], start: datetime,
-                 end: datetime) -> list[tuple[datetime, str]]:
+                 end: datetime, side: random.Random | None = None) -> list[tuple[datetime, str]]:
     """The day's changes as (moment, kind) in time order; kinds at the same moment in `PerDay` order."""
     order = {kind: n for n, kind in enumerate(PerDay.kinds())}
     events = []
     for kind in PerDay.kinds():
-        events += [(when, kind) for when in business_moments(rng, start, end, counts.get(kind, 0))]
+        source = (side or rng) if kind in AP_KINDS else rng
+        events += [(when, kind) for when in business_moments(source, start, end, counts.get(kind, 0))]
     return sorted(events, key=lambda e: (e[0], order[e[1]]))

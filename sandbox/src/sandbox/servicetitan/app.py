@@ -25,7 +25,7 @@ from sandbox.servicetitan.auth import APP_KEYS, TokenStore, check_token, token_e
 from sandbox.servicetitan.data import get_record
 from sandbox.servicetitan.endpoints import CONTACTS_OF_CUSTOMER, EXPORTS, GETS, LISTS, ExportRoute, GetRoute, ListRoute
 from sandbox.servicetitan.listing import export_batch, list_page, paginated
-from sandbox.servicetitan.marking import mark_invoices_exported
+from sandbox.servicetitan.marking import AP_MARKS, mark_ap_exported, mark_invoices_exported
 from sandbox.servicetitan.problems import BadRequest, bad_request, json_response, problem
 from sandbox.servicetitan.query import Errors, get, parse_when
 from sandbox.servicetitan.ratelimit import RateLimiter
@@ -117,7 +117,7 @@ class ServiceTitanApi:
             record_id = int(request.path_params["id"])
             doc = get_record(self.store, route.kind, record_id)
             if doc is None:
-                label = route.kind.rstrip("s").replace("_", " ").capitalize()
+                label = "AP bill" if route.kind == "ap_bills" else route.kind.rstrip("s").replace("_", " ").capitalize()
                 return problem(404, f"{label} with id {record_id} not found.")
             return json_response(doc)
         return handle
@@ -131,6 +131,16 @@ class ServiceTitanApi:
                                          touch=self.settings.mark_exported_touches)
         return json_response(results)
 
+    def mark_ap(self, resource: str) -> Handler:
+        async def handle(request: Request, tenant: int) -> Response:
+            try:
+                body = orjson.loads(await request.body())
+            except orjson.JSONDecodeError:
+                raise BadRequest({"body": ["The request body is not valid JSON."]}) from None
+            return json_response(mark_ap_exported(self.store, self.ctx.clock.now(), resource, body,
+                                                  touch=self.settings.mark_exported_touches))
+        return handle
+
     # ----------------------------------------------------------- routes
 
     def routes(self) -> list[BaseRoute]:
@@ -142,6 +152,8 @@ class ServiceTitanApi:
             Route(path("crm", "/customers/{id:int}/contacts"), self.gate(self.contacts_of_customer), methods=["GET"]),
             Route(path("accounting", "/invoices/markasexported"), self.gate(self.mark_exported), methods=["POST"]),
         ]
+        routes += [Route(path("accounting", f"/{resource}/markasexported"), self.gate(self.mark_ap(resource)),
+                         methods=["POST"]) for resource in AP_MARKS]
         routes += [Route(path(r.module, r.path), self.gate(self.list_handler(r)), methods=["GET"]) for r in LISTS]
         routes += [Route(path(r.module, r.path), self.gate(self.export_handler(r)), methods=["GET"]) for r in EXPORTS]
         routes += [Route(path(r.module, r.path), self.gate(self.get_handler(r)), methods=["GET"]) for r in GETS]

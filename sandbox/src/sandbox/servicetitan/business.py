@@ -175,6 +175,7 @@ class Business:
         self.next_bill_number = 5001
         self.next_memo_number = 801
         self.email_serial = 0
+        self.ap_numbers = {"ap_bill": 2001, "ap_credit": 301}
         self._offers: dict[int, tuple[list[Sku], list[Sku], list[Sku]]] = {}
         self._service_codes: dict[str, Sku] = {}
 
@@ -295,6 +296,7 @@ class Business:
         return {
             "next_job_number": self.next_job_number, "next_bill_number": self.next_bill_number,
             "next_memo_number": self.next_memo_number, "email_serial": self.email_serial,
+            "ap_numbers": dict(self.ap_numbers),
             "retired_sku_ids": {sku.spec.code: sku.id for sku in self.retired},
             "discount_ids": {code: sku_id for sku_id, code, _, _, _ in self.discounts},
         }
@@ -308,6 +310,7 @@ class Business:
         business = cls(store, rng, now, writer)
         for key in ("next_job_number", "next_bill_number", "next_memo_number", "email_serial"):
             setattr(business, key, int(state[key]))
+        business.ap_numbers.update({k: int(v) for k, v in (state.get("ap_numbers") or {}).items()})
         zone_keys = {spec.name: spec.key for spec in company.TAX_ZONES}
         for doc in iter_records(store, "tax_zones"):
             business.zones[zone_keys.get(doc["name"], str(doc["id"]))] = doc
@@ -690,7 +693,7 @@ class Business:
 
     # ----------------------------------------------------------------- inventory bills
 
-    def new_bill(self, when: datetime, *, no_modified_on: bool = False) -> None:
+    def new_bill(self, when: datetime, *, no_modified_on: bool = False) -> dict[str, Any]:
         """A purchase bill from a supplier for stock (materials and equipment).
 
         `no_modified_on`: the bill carries `modifiedOn: null`, as the spec allows (older bills).
@@ -736,6 +739,7 @@ class Business:
             purchase_order_id=self.ids() if rng.random() < 0.6 else None,
             ship_to=records.accounting_address(records.address("450 Industrial Ave", None, "Brooklyn", "NY", "11222")))
         self.writer.add("inventory_bills", doc)
+        return doc
 
 
 def day_time(rng: random.Random, day: date, latest: datetime) -> datetime:

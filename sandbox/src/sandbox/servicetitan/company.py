@@ -126,11 +126,35 @@ GL_ACCOUNTS = (
      "CostOfGoodsSoldMaterials", True),
     (7013, "5010", "Cost of Equipment", "Cost of Goods Sold", "Equipment Rental - COGS", None, True),
     (7014, "4050", "Maintenance Agreements (old)", "Income", "Service/Fee Income", None, False),
+    (7015, "6100", "Subcontractors", "Expense", "Cost of Labor", None, True),
+    (7016, "6200", "Shop Supplies", "Expense", "Supplies & Materials", None, True),
+    (7017, "6300", "Equipment Rental", "Expense", "Equipment Rental", None, True),
+    (7018, "6400", "Tools & Small Equipment", "Expense", "Supplies & Materials", None, True),
+    (7019, "6500", "Freight & Delivery", "Expense", "Shipping, Freight & Delivery", None, True),
+    (7020, "6600", "Repairs & Maintenance", "Expense", "Repair & Maintenance", None, True),
 )
 GL_BY_ROLE = {
     "undeposited": 7001, "ar": 7003, "inventory": 7004, "service": 7007, "install": 7008,
     "material": 7009, "equipment": 7010, "discount": 7011, "cogs_material": 7012, "cogs_equipment": 7013,
+    "checking": 7002,
 }
+
+# AP bill expense lines: (description, GL account id, lowest, highest amount in dollars, vendors or () for any).
+# The vendor set is supply houses, so the expenses are what supply houses bill besides stock.
+AP_EXPENSES = (
+    ("Sewer camera inspection (subcontract)", 7015, 250, 900, ("Empire Drain Equipment",)),
+    ("Hydro-jetting crew (subcontract)", 7015, 350, 1200, ("Empire Drain Equipment",)),
+    ("Boiler retubing (subcontract)", 7015, 600, 2400, ("Metro Boiler Parts",)),
+    ("Refrigerant recovery service (subcontract)", 7015, 180, 650, ("United Refrigeration", "Johnstone Supply")),
+    ("Shop supplies: rags, tape, fasteners", 7016, 40, 320, ()),
+    ("Safety gear and PPE", 7016, 60, 400, ("Grainger Industrial Supply", "Home Depot Pro")),
+    ("Mini-excavator rental, 3 days", 7017, 450, 1350, ("Home Depot Pro", "Grainger Industrial Supply")),
+    ("Pipe threader rental", 7017, 90, 260, ("Ferguson Enterprises", "Home Depot Pro", "Hajoca Corporation")),
+    ("Cordless tool kit", 7018, 180, 900, ("Grainger Industrial Supply", "Home Depot Pro", "SupplyHouse Direct")),
+    ("Refrigerant recovery machine", 7018, 450, 1200, ("Johnstone Supply", "United Refrigeration", "Watsco Northeast")),
+    ("Freight and delivery", 7019, 25, 180, ()),
+    ("Warehouse shelving repair", 7020, 120, 600, ("Grainger Industrial Supply", "Home Depot Pro")),
+)
 
 # (id, name, active)
 PAYMENT_TYPES = (

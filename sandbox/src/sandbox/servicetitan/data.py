@@ -28,6 +28,9 @@ PUBLIC_KINDS = {
     "payment_types": "payment_types",
     "gl_accounts": "gl_accounts",
     "tax_zones": "tax_zones",
+    "ap_bills": "ap_bills",
+    "ap_credits": "ap_credits",
+    "ap_payments": "ap_payments",
 }
 BATCH = 500
 
@@ -40,7 +43,8 @@ def iter_records(store: Store, kind: str) -> Iterator[dict[str, Any]]:
     Kinds: customers, contacts (the contacts-export row: with `customerId` and `active`; emails are
     rows with `type == "Email"`), locations, materials, services, equipment, vendors, invoices (with
     their `items`), invoice_items (the invoice-items export row), payments (with `appliedTo`),
-    credit_memos, inventory_bills (with `items`), payment_types, gl_accounts, tax_zones.
+    credit_memos, inventory_bills (with `items`), payment_types, gl_accounts, tax_zones, ap_bills (with
+    `items` and `expenseItems`), ap_credits and ap_payments (with `splits`).
     """
     if kind not in PUBLIC_KINDS:
         raise ValueError(f"unknown ServiceTitan record kind {kind!r}; known: {', '.join(PUBLIC_KINDS)}")

@@ -64,9 +64,13 @@ KINDS = (
     "payment_types",
     "gl_accounts",
     "tax_zones",
+    "ap_bills",
+    "ap_credits",
+    "ap_payments",
 )
 """Record kinds kept in `st_record`. Parents: contacts, locations, invoices, payments and credit memos
-name their customer; invoice items their invoice; inventory bills their vendor."""
+name their customer; invoice items their invoice; inventory bills, AP bills, AP credits and AP payments
+their vendor."""
 
 NEXT_ID_KEY = "st_next_id"
 FIRST_ID = 1_000_001

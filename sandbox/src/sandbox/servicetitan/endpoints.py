@@ -138,6 +138,18 @@ LISTS = (
         "gl_accounts", sort_fields={**STANDARD_SORTS, "Name": json_sort("name"), "Number": json_sort("number")},
         filters=(json_in_filter("names", "name"), json_in_filter("numbers", "number"),
                  json_in_filter("types", "type"), json_in_filter("subtypes", "subtype")))),
+    ListRoute("accounting", "/ap-bills", "ApBills_GetListPaginated", ListSpec(
+        "ap_bills", active_param=None, sort_fields={}, filters=(
+            json_text_filter("billNumber", "referenceNumber"), json_in_filter("syncStatuses", "syncStatus"),
+            json_in_filter("statuses", "status"), json_in_filter("sources", "source"),
+            json_text_filter("billType", "billType"), json_int_filter("batchId", "batch.id"),
+            date_filter("dateFrom", "billDate", ">="), date_filter("dateTo", "billDate", "<="),
+            number_filter("minCost", "billAmount", ">="), number_filter("maxCost", "billAmount", "<="),
+        ))),
+    ListRoute("accounting", "/ap-credits", "ApCredits_GetList", ListSpec(
+        "ap_credits", active_param=None, filters=(json_in_filter("syncStatuses", "syncStatus"),))),
+    ListRoute("accounting", "/ap-payments", "ApPayments_GetList", ListSpec(
+        "ap_payments", active_param=None, filters=(json_in_filter("syncStatuses", "syncStatus"),))),
     ListRoute("accounting", "/tax-zones", "TaxZones_GetList", ListSpec(
         "tax_zones", sort_fields={"Id": "id", "Name": json_sort("name"), "CreatedOn": "created_on"})),
 )
@@ -168,4 +180,5 @@ GETS = (
     GetRoute("inventory", "/vendors/{id:int}", "Vendors_GetById", "vendors"),
     GetRoute("accounting", "/payment-types/{id:int}", "PaymentTypes_Get", "payment_types"),
     GetRoute("accounting", "/gl-accounts/{id:int}", "GlAccounts_GetAccount", "gl_accounts"),
+    GetRoute("accounting", "/ap-bills/{id:int}", "ApBills_GetById", "ap_bills"),
 )

@@ -316,3 +316,94 @@ def gl_account(*, id: int, number: str, name: str, type: str, subtype: str, defa
     return {"id": id, "name": name, "number": number, "description": name, "type": type, "subtype": subtype,
             "active": active, "isIntacctGroup": False, "isIntacctBankAccount": False, "source": "AccountingSystem",
             "defaultAccountType": default_type, "createdOn": created_on, "modifiedOn": modified_on}
+
+
+# ---------------------------------------------------------------- accounts payable (ap-bills, ap-credits, ap-payments)
+
+WAREHOUSE = {"id": 9101, "name": "Main Warehouse", "type": "Warehouse"}
+
+
+def ap_bill_expense_item(*, id: int, amount: Decimal, description: str, gl: dict[str, Any],
+                         business_unit: dict[str, Any], job: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Accounting.V2.ApBillExpenseItemResponse: a non-inventory cost with its GL account."""
+    return {"id": id, "amount": money(amount), "description": description, "generalLedgerAccount": gl, "job": job,
+            "businessUnit": business_unit, "budgetCodeId": None, "projectLabelIds": []}
+
+
+def ap_bill_item(*, id: int, order: int, sku_id: int, sku_code: str, sku_type: str, name: str, quantity: Decimal,
+                 cost: Decimal, allocated_tax: Decimal, gl: dict[str, Any] | None) -> dict[str, Any]:
+    """Accounting.V2.ApBillItemResponse (like the inventory-bill item; `inventoryLocation` is an object)."""
+    landed = cost + allocated_tax / quantity if quantity else cost
+    return {
+        "order": order, "name": name, "description": f"<p>{name}</p>", "quantity": plain(quantity),
+        "cost": money(cost), "allocatedTax": money(allocated_tax), "allocatedShipping": "0.00",
+        "allocatedOtherCosts": "0.00", "fullyLandedUnitCost": money(landed), "inventoryLocation": dict(WAREHOUSE),
+        "vendorPartNumber": f"{sku_code}-V", "serialNumber": None, "generalLedgerAccount": gl,
+        "costOfSaleAccount": None, "assetAccount": None, "id": id, "skuId": sku_id, "receiptItemId": None,
+        "skuType": sku_type, "skuCode": sku_code, "budgetCodeId": None,
+    }
+
+
+def ap_bill(*, id: int, reference_number: str, vendor_number: str, bill_date: str, due_date: str,
+            bill_amount: Decimal, tax_amount: Decimal, vendor_ref: dict[str, Any], business_unit: dict[str, Any],
+            created_on: str, modified_on: str, sync_status: str, items: list[dict[str, Any]],
+            expense_items: list[dict[str, Any]], summary: str) -> dict[str, Any]:
+    """Accounting.V2.ApBillResponse: a standalone AP bill (billType ApBill), money as strings.
+
+    `billAmount` = the expense lines' amounts + the item lines' quantity x cost + `taxAmount`.
+    """
+    return {
+        "id": id, "purchaseOrderId": None, "syncStatus": sync_status, "status": "Unreconciled",
+        "source": "Standalone", "billType": "ApBill", "postDate": bill_date, "referenceNumber": reference_number,
+        "vendorNumber": vendor_number, "summary": summary, "billDate": bill_date, "earlyDiscountDate": None,
+        "billAmount": money(bill_amount), "vendorInvoiceTotal": money(bill_amount), "taxAmount": money(tax_amount),
+        "shippingAmount": "0.00", "landedCostMethod": "None", "otherAmount": "0.00", "createdBy": OFFICE_USER,
+        "createdOn": created_on, "modifiedOn": modified_on, "termName": "Net 30", "dueDate": due_date,
+        "doNotPay": False, "dateCanceled": None, "canceledBy": None, "shipToDescription": None, "batch": None,
+        "businessUnit": business_unit, "taxZone": None, "vendor": vendor_ref, "remittanceVendorInfo": None,
+        "shipTo": None, "budgetCodeId": None, "items": items, "expenseItems": expense_items, "customFields": [],
+        "jobId": None, "jobNumber": None, "dateReconciled": None,
+    }
+
+
+def ap_credit_split(*, id: int, credit_id: int, bill_id: int, amount: Decimal, created_on: str,
+                    active: bool = True) -> dict[str, Any]:
+    """Accounting.V2.ApCreditSplitModelResponse: part of a vendor credit applied to one bill."""
+    return {"id": id, "active": active, "createdOn": created_on, "inventoryBillId": bill_id,
+            "vendorCreditId": credit_id, "amount": float(amount)}
+
+
+def ap_credit(*, id: int, number: str, reference_number: str, date: str, amount: Decimal,
+              splits: list[dict[str, Any]], vendor_ref: dict[str, Any], business_unit: dict[str, Any] | None,
+              created_on: str, modified_on: str, sync_status: str, memo: str) -> dict[str, Any]:
+    """Accounting.V2.ApCreditResponse: money as numbers; `appliedAmount` = the active splits' sum."""
+    applied = sum((Decimal(str(s["amount"])) for s in splits if s["active"]), Decimal("0"))
+    return {
+        "id": id, "inventoryReturnId": None, "jobId": None, "active": True, "createdOn": created_on,
+        "modifiedOn": modified_on, "date": date, "canceledOn": None, "number": number,
+        "referenceNumber": reference_number, "memo": memo, "amount": float(amount), "appliedAmount": float(applied),
+        "status": "Unreconciled", "syncStatus": sync_status, "batch": None, "businessUnit": business_unit,
+        "remittanceVendor": None, "vendor": vendor_ref,
+        "paymentStatus": "Paid" if applied == amount else "Unpaid", "splits": splits, "budgetCodeId": None,
+        "customFields": [],
+    }
+
+
+def ap_payment_split(*, id: int, bill_id: int, amount: Decimal, created_on: str, active: bool = True) -> dict[str, Any]:
+    """Accounting.V2.ApPaymentSplitApiModel: the part of a payment that pays one bill (`inventoryBillId`)."""
+    return {"id": id, "active": active, "createdOn": created_on, "documentId": None, "inventoryBillId": bill_id,
+            "amount": float(amount)}
+
+
+def ap_payment(*, id: int, date: str, method: str, name: str | None, print_check: bool,
+               splits: list[dict[str, Any]], vendor_ref: dict[str, Any], business_unit: dict[str, Any] | None,
+               gl: dict[str, Any], created_on: str, modified_on: str, sync_status: str) -> dict[str, Any]:
+    """Accounting.V2.ApPaymentResponse: money as numbers; `amount` = the splits' sum."""
+    amount = sum((Decimal(str(s["amount"])) for s in splits), Decimal("0"))
+    return {
+        "id": id, "active": True, "createdOn": created_on, "modifiedOn": modified_on, "date": date,
+        "approvedDate": date, "method": method, "name": name, "printCheck": print_check, "amount": float(amount),
+        "errorMessage": None, "status": "Paid", "syncStatus": sync_status, "batch": None, "glAccount": gl,
+        "businessUnit": business_unit, "vendor": vendor_ref, "remittanceVendor": None, "splits": splits,
+        "customFields": [],
+    }

@@ -30,7 +30,7 @@ def parent_of(kind: str, doc: dict[str, Any]) -> int | None:
     if kind in ("invoices", "payments", "credit_memos"):
         customer = doc.get("customer")
         return int(customer["id"]) if customer else None
-    if kind == "inventory_bills":
+    if kind in ("inventory_bills", "ap_bills", "ap_credits", "ap_payments"):
         vendor = doc.get("vendor")
         return int(vendor["id"]) if vendor else None
     return None

@@ -26,6 +26,8 @@ from sandbox.servicetitan.business import (
     Line,
     day_time,
 )
+from sandbox.servicetitan.data import iter_records
+from sandbox.servicetitan.purchases import AP_SHARES, ap_bill_moments, seed_purchases
 from sandbox.servicetitan.repository import BulkWriter
 
 HISTORY_DAYS = 730
@@ -217,10 +219,16 @@ def seed_servicetitan(
     plan = make_plan(rng, invoices, customers, as_of)
     History(business, plan).play()
     writer.flush()
+    # Accounts payable, from a generator of its own, so the rest of the history is the same as without it.
+    ap_rng = random.Random(seed * 1_000_003 + 17)
+    ap_count = quota(invoices, *AP_SHARES["ap_bills"])
+    ap_cases = seed_purchases(business, ap_rng, ap_bill_moments(ap_rng, ap_count, as_of, HISTORY_DAYS),
+                              list(iter_records(store, "inventory_bills")), business.ap_numbers)
+    writer.flush()
     ctx.clock.set(as_of)
     store.set_meta(SEED_META_KEY, {
         "seed": seed, "invoices": invoices, "customers": customers, "as_of": as_of.isoformat(),
-        "typical_start": plan.cutoff.isoformat(), **business.state(),
+        "typical_start": plan.cutoff.isoformat(), "ap_cases": ap_cases, **business.state(),
     })
     return {f"servicetitan {kind}": n for kind, n in sorted(writer.counts.items())}
 

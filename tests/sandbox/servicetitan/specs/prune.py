@@ -4,7 +4,9 @@ Paths, parameters and schemas are copied unchanged (with every schema they refer
 validated against the pruned files are validated against the official definitions. Re-run after the
 simulator implements more operations:
 
-    python tests/sandbox/servicetitan/specs/prune.py [/work/shared/reference/servicetitan-openapi]
+    python tests/sandbox/servicetitan/specs/prune.py [SPEC_DIR]
+
+SPEC_DIR defaults to `../shared/reference/servicetitan-openapi` beside the repository.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SOURCE = Path("/work/shared/reference/servicetitan-openapi")
+SOURCE = HERE.resolve().parents[3].parent / "shared" / "reference" / "servicetitan-openapi"
 OPERATIONS = {
     "crm": ["Customers_GetList", "Customers_Get", "Customers_GetContactList", "Customers_GetModifiedContactsList",
             "ExportCustomers_GetCustomers", "ExportContacts_CustomersContacts", "Locations_GetList", "Locations_Get",
@@ -26,7 +28,9 @@ OPERATIONS = {
     "accounting": ["Invoices_GetList", "Export_Invoices", "Export_InvoiceItems", "Invoices_MarkAsExported",
                    "Payments_GetList", "Export_Payments", "CreditMemos_GetCreditMemosList", "InventoryBills_GetList",
                    "InventoryBills_GetListPaginated", "Export_InventoryBills", "PaymentTypes_GetList",
-                   "PaymentTypes_Get", "GlAccounts_GetList", "GlAccounts_GetAccount", "TaxZones_GetList"],
+                   "PaymentTypes_Get", "GlAccounts_GetList", "GlAccounts_GetAccount", "TaxZones_GetList",
+                   "ApBills_GetListPaginated", "ApBills_GetById", "ApBills_MarkAsExported", "ApCredits_GetList",
+                   "ApCredits_MarkAsExported", "ApPayments_GetList", "ApPayments_MarkAsExported"],
 }
 REF = re.compile(r'"#/components/schemas/([^"]+)"')
 
