@@ -281,3 +281,119 @@ def st_credit_memo(memo_id: int = 7, applied: list[tuple[int, float]] | None = N
         "active": True,
         **fields,
     }
+
+
+# Purchases (vendors, bills, AP payments and credits)
+
+
+def st_vendor(vendor_id: int = 9, **fields: Any) -> dict[str, Any]:
+    """A vendor (`Inventory.V2.VendorResponse`)."""
+    return {
+        "id": vendor_id,
+        "name": "Ferguson Supply",
+        "active": True,
+        "memo": "Net 30 account",
+        "defaultTaxRate": 0.08875,
+        "contactInfo": {"firstName": "Dana", "lastName": "Reyes", "phone": "718-555-0199",
+                        "email": "ar@ferguson.example", "fax": ""},
+        "address": {"street": "1 Supply Way", "unit": "Dock 3", "city": "Queens", "state": "NY", "zip": "11101",
+                    "country": "USA"},
+        "createdOn": "2023-06-01T00:00:00Z",
+        "modifiedOn": "2023-06-01T00:00:00Z",
+        **fields,
+    }
+
+
+GL_INVENTORY = {"id": 301, "name": "Inventory Asset", "number": "1300", "type": "Asset", "detailType": "Inventory"}
+GL_EQUIPMENT = {"id": 302, "name": "Equipment Purchases", "number": "5010", "type": "COGS", "detailType": None}
+GL_FUEL = {"id": 610, "name": "Fuel", "number": "6110", "type": "Expense", "detailType": None}
+
+
+def st_bill_item(item_id: int, sku_code: str, quantity: str, cost: str, *, gl: dict[str, Any] | None = GL_INVENTORY,
+                 **fields: Any) -> dict[str, Any]:
+    """An inventory bill item (`Accounting.V2.InventoryBillItemResponse`), money and quantities as strings."""
+    return {
+        "id": item_id, "order": item_id, "skuId": item_id + 1000, "skuCode": sku_code, "skuType": "Material",
+        "name": f"Part {sku_code}", "description": f"<p>Part {sku_code}</p>", "quantity": quantity, "cost": cost,
+        "allocatedTax": "0.00", "allocatedShipping": "0.00", "allocatedOtherCosts": "0.00",
+        "fullyLandedUnitCost": cost, "inventoryLocation": "Main Warehouse", "serialNumber": None,
+        "generalLedgerAccount": gl, "costOfSaleAccount": None, "assetAccount": None, "receiptItemId": None,
+        "budgetCodeId": None, **fields,
+    }
+
+
+def st_inventory_bill(bill_id: int = 77, items: list[dict[str, Any]] | None = None, *, tax: str = "0.00",
+                      shipping: str = "0.00", other: str = "0.00", **fields: Any) -> dict[str, Any]:
+    """An inventory bill as the export gives it (with `active`); `billAmount` = items' quantity x cost to the
+    cent + tax + shipping + other, as ServiceTitan totals it."""
+    items = items if items is not None else [st_bill_item(1, "PVC-075", "10", "1.25")]
+    total = sum((cents(Decimal(i["quantity"]) * Decimal(i["cost"])) for i in items), Decimal(0))
+    total += Decimal(tax) + Decimal(shipping) + Decimal(other)
+    return {
+        "id": bill_id, "purchaseOrderId": None, "syncStatus": "Posted", "referenceNumber": str(bill_id + 1000),
+        "vendorNumber": f"INV-{bill_id}55", "summary": "Stock order", "billDate": "2024-03-04T00:00:00Z",
+        "billAmount": str(cents(total)), "taxAmount": tax, "shippingAmount": shipping, "otherAmount": other,
+        "landedCostMethod": "ByValue", "createdBy": "office", "createdOn": "2024-03-04T21:10:00Z",
+        "modifiedOn": "2024-03-04T21:10:00Z", "termName": "Net 30", "dueDate": "2024-04-03T00:00:00Z",
+        "postDate": "2024-03-04T00:00:00Z", "batch": None, "businessUnit": {"id": 1, "name": "HVAC"},
+        "taxZone": None, "vendor": {"id": 9, "name": "Ferguson Supply"}, "shipTo": None, "items": items,
+        "active": True, **fields,
+    }
+
+
+def st_ap_bill(bill_id: int = 78, expenses: list[tuple[str, str, dict[str, Any] | None]] | None = None, *,
+               items: list[dict[str, Any]] | None = None, tax: str = "0.00", **fields: Any) -> dict[str, Any]:
+    """An AP bill (`Accounting.V2.ApBillResponse`); `expenses` are (amount, description, GL account)."""
+    expenses = expenses if expenses is not None else [("212.40", "Fleet fuel, March", GL_FUEL)]
+    bill = st_inventory_bill(bill_id, items or [], tax=tax, referenceNumber=f"AP-{bill_id}", **fields)
+    bill.pop("active")
+    total = Decimal(bill["billAmount"]) + sum((Decimal(amount) for amount, _, _ in expenses), Decimal(0))
+    bill.update({
+        "billAmount": str(cents(total)), "status": "Unreconciled", "source": "Standalone", "billType": "ApBill",
+        "doNotPay": False, "dateCanceled": None, "canceledBy": None, "vendorInvoiceTotal": str(cents(total)),
+        "expenseItems": [{"id": 5000 + n, "amount": amount, "description": text, "generalLedgerAccount": gl,
+                          "job": None, "businessUnit": None, "budgetCodeId": None, "projectLabelIds": []}
+                         for n, (amount, text, gl) in enumerate(expenses)],
+        **{key: value for key, value in fields.items() if key in ("status", "dateCanceled", "billAmount")},
+    })
+    return bill
+
+
+def st_ap_payment(payment_id: int = 80, splits: list[tuple[int, float]] | None = None,
+                  **fields: Any) -> dict[str, Any]:
+    """An AP payment (`Accounting.V2.ApPaymentResponse`): money as numbers; `splits` are (bill id, amount)."""
+    splits = splits if splits is not None else [(77, 100.0)]
+    return {
+        "id": payment_id, "active": True, "createdOn": "2024-03-20T15:00:00Z", "modifiedOn": "2024-03-20T15:00:00Z",
+        "date": "2024-03-20T00:00:00Z", "approvedDate": "2024-03-20T00:00:00Z", "method": "AccountingSystem",
+        "name": "Check 2210", "printCheck": False, "amount": float(sum(Decimal(str(a)) for _, a in splits)),
+        "errorMessage": None, "status": "Paid", "syncStatus": "Posted", "batch": None, "glAccount": None,
+        "businessUnit": None, "vendor": {"id": 9, "name": "Ferguson Supply"}, "remittanceVendor": None,
+        "splits": [{"id": 8000 + n, "active": True, "createdOn": "2024-03-20T15:00:00Z", "documentId": None,
+                    "inventoryBillId": bill_id, "amount": amount} for n, (bill_id, amount) in enumerate(splits)],
+        "customFields": [], **fields,
+    }
+
+
+def st_ap_credit(credit_id: int = 81, splits: list[tuple[int, float]] | None = None, *, amount: float = 40.0,
+                 **fields: Any) -> dict[str, Any]:
+    """An AP credit (`Accounting.V2.ApCreditResponse`): `appliedAmount` is the active splits' sum."""
+    splits = splits if splits is not None else [(77, amount)]
+    return {
+        "id": credit_id, "inventoryReturnId": None, "jobId": None, "active": True,
+        "createdOn": "2024-03-15T16:00:00Z", "modifiedOn": "2024-03-15T16:00:00Z", "date": "2024-03-15T00:00:00Z",
+        "canceledOn": None, "number": f"VC-{credit_id}", "referenceNumber": "CM55120", "memo": "Returned fittings",
+        "amount": amount, "appliedAmount": float(sum(Decimal(str(a)) for _, a in splits)), "status": "Unreconciled",
+        "syncStatus": "Posted", "batch": None, "businessUnit": None, "remittanceVendor": None,
+        "vendor": {"id": 9, "name": "Ferguson Supply"}, "paymentStatus": "Unpaid",
+        "splits": [{"id": 8100 + n, "active": True, "createdOn": "2024-03-15T16:00:00Z", "inventoryBillId": bill_id,
+                    "vendorCreditId": credit_id, "amount": part} for n, (bill_id, part) in enumerate(splits)],
+        "budgetCodeId": None, "customFields": [], **fields,
+    }
+
+
+def freshbooks_bill_total(lines: list[dict[str, Any]]) -> Decimal:
+    """What FreshBooks shows as a bill's total (lines without taxes): each line's quantity x unit cost in cents,
+    rounded to the cent, summed."""
+    return sum((cents(Decimal(line["quantity"]) * cents(Decimal(line["unit_cost"]["amount"]))) for line in lines),
+               Decimal(0))

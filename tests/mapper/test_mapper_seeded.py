@@ -3,7 +3,9 @@
 Expectations come from the ServiceTitan records themselves: every invoice's FreshBooks total equals its
 ServiceTitan total to the cent (an adjustment invoice's credit note, minus it), every credit memo's note
 equals the memo's total, every reference names a record the run produced (or a line's fallback item), every
-payment application is one of ServiceTitan's `appliedTo` entries (a refund's, negated).
+payment application is one of ServiceTitan's `appliedTo` entries (a refund's, negated); every bill's lines total its
+`billAmount`, and every bill payment applies what the AP payment's or credit's active splits apply, to bills of the
+run.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from mapper_harness import freshbooks_invoice_total, run_mapper, stream_of
+from mapper_harness import freshbooks_bill_total, freshbooks_invoice_total, run_mapper, stream_of
 
 TAP_ORDER = ["tax_zones", "payment_types", "gl_accounts", "customers", "locations", "materials", "services",
-             "equipment", "vendors", "invoices", "payments", "credit_memos", "inventory_bills"]
+             "equipment", "vendors", "invoices", "payments", "credit_memos", "inventory_bills", "ap_bills",
+             "ap_credits", "ap_payments"]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,8 @@ def company(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     shutil.copyfile(seeded_template, copy)
     store = Store(copy)
     try:
-        records = {stream: list(data_module.iter_records(store, stream)) for stream in TAP_ORDER}
+        records = {stream: list(data_module.iter_records(store, stream)) if stream in data_module.PUBLIC_KINDS
+                   else [] for stream in TAP_ORDER}
         contacts = list(data_module.iter_records(store, "contacts"))
     finally:
         store.conn.close()
@@ -147,3 +151,45 @@ def test_taxes_cover_every_zone(company, mapped) -> None:
     for zone in company["tax_zones"]:
         separate = {f"servicetitan:taxzone:{zone['id']}:labor", f"servicetitan:taxzone:{zone['id']}:material"}
         assert f"servicetitan:taxzone:{zone['id']}" in keys or separate <= keys
+
+
+def test_every_bill_totals_its_bill_amount(company, mapped) -> None:
+    bills = {r["source_key"]: r for r in mapped.records("bills")}
+    sources = [*company["inventory_bills"], *company["ap_bills"]]
+    assert company["inventory_bills"]
+    assert len(bills) == len(sources)
+    for source in sources:
+        bill = bills[f"servicetitan:inventorybill:{source['id']}"]
+        assert freshbooks_bill_total(bill["lines"]) == Decimal(source["billAmount"]), source["id"]
+        assert bill["review_reason"] is None
+        assert bill["vendor_source_key"] == f"servicetitan:vendor:{source['vendor']['id']}"
+        assert not any(line["description"].startswith("Adjustment") for line in bill["lines"]), source["id"]
+    vendors = {r["source_key"] for r in mapped.records("bill_vendors")}
+    assert len(vendors) == len(company["vendors"])
+    assert {bill["vendor_source_key"] for bill in bills.values()} <= vendors
+
+
+def test_bill_payments_apply_what_the_splits_apply(company, mapped) -> None:
+    records = {r["source_key"]: r for r in mapped.records("bill_payments")}
+    bills = {r["source_key"] for r in mapped.records("bills")}
+    for stream, kind in (("ap_payments", "appayment"), ("ap_credits", "apcredit")):
+        for source in company[stream]:
+            record = records[f"servicetitan:{kind}:{source['id']}"]
+            if record.get("skip_reason"):
+                assert record["skip_category"] == "timing"
+                continue
+            expected = defaultdict(Decimal)
+            for split in source["splits"]:
+                if split.get("active") is not False:
+                    expected[f"servicetitan:inventorybill:{split['inventoryBillId']}"] += Decimal(str(split["amount"]))
+            got = {a["bill_source_key"]: Decimal(a["amount"]["amount"]) for a in record["applications"]}
+            assert got == {key: amount for key, amount in expected.items() if amount}
+            assert set(got) <= bills
+            assert record["review_reason"] is None
+            assert record["payment_type"] == ("Credit" if kind == "apcredit" else record["payment_type"])
+            left = Decimal(str(source["amount"])) - sum(got.values(), Decimal(0))
+            remainder = records.get(f"servicetitan:{kind}:{source['id']}:unapplied")
+            if record["active"] and left > 0:
+                assert remainder is not None and remainder["skip_category"] == "unsupported"
+            else:
+                assert remainder is None

@@ -43,14 +43,14 @@ def test_pending_adjustment_skip_goes_where_its_credit_note_would() -> None:
     assert out.one("credit_notes")["skip_category"] == "timing"
 
 
-def test_vendor_is_an_unsupported_skip_in_the_skipped_stream() -> None:
-    vendor = {"id": 9, "name": "Ferguson", "active": True}
-    out = run_mapper(stream_of("vendors", vendor))
+def test_location_is_an_unsupported_skip_in_the_skipped_stream() -> None:
+    location = {"id": 2, "name": "Main house", "active": True}
+    out = run_mapper(stream_of("locations", location))
     record = out.one("skipped")
-    assert record["source_key"] == f"servicetitan:vendor:{vendor['id']}"
-    assert record["source_stream"] == "vendors"
+    assert record["source_key"] == f"servicetitan:location:{location['id']}"
+    assert record["source_stream"] == "locations"
     assert record["skip_category"] == "unsupported"
-    assert "bill vendors" in record["skip_reason"]
+    assert "FreshBooks has no service locations" in record["skip_reason"]
     schema = next(m for m in out.messages if m["type"] == "SCHEMA")
     assert schema["stream"] == "skipped" and "source_stream" in schema["schema"]["properties"]
 
@@ -63,9 +63,9 @@ def test_reference_streams_emit_nothing() -> None:
 
 def test_summary_warns_when_something_was_left_behind(caplog) -> None:
     caplog.set_level(logging.INFO)
-    run_mapper([*stream_of("vendors", {"id": 9}), *stream_of("invoices", st_invoice(1, syncStatus="Pending"))])
+    run_mapper([*stream_of("locations", {"id": 2}), *stream_of("invoices", st_invoice(1, syncStatus="Pending"))])
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("Not mapped: 1 vendors records" in message for message in warnings)
+    assert any("Not mapped: 1 locations records" in message for message in warnings)
     assert any("Not mapped: 1 invoices skipped (timing" in message for message in warnings)
 
 

@@ -66,8 +66,6 @@ def test_output_schemas_come_once_before_records_keyed_by_source_key() -> None:
 def test_unsupported_streams_are_skip_records_reference_and_unknown_ones_are_dropped(caplog) -> None:
     caplog.set_level(logging.INFO)
     out = run_mapper([
-        *stream_of("vendors", {"id": 9, "name": "Ferguson"}),
-        *stream_of("inventory_bills", {"id": 77}),
         *stream_of("gl_accounts", {"id": 1, "name": "Sales"}),
         *stream_of("locations", {"id": 2, "customerId": 12}),
         *stream_of("jobs", {"id": 3}),
@@ -76,13 +74,11 @@ def test_unsupported_streams_are_skip_records_reference_and_unknown_ones_are_dro
     ])
     assert out.streams == {"skipped"}
     assert [(r["source_key"], r["source_stream"], r["skip_category"]) for r in out.records("skipped")] == [
-        ("servicetitan:vendor:9", "vendors", "unsupported"),
-        ("servicetitan:inventorybill:77", "inventory_bills", "unsupported"),
         ("servicetitan:location:2", "locations", "unsupported"),
     ]
     assert out.messages[-1] == {"type": "STATE", "value": STATE_1}
     text = caplog.text
-    for stream in ("vendors", "inventory_bills", "locations"):
+    for stream in ("locations",):
         assert f"stream '{stream}' are not mapped" in text
     assert "stream 'gl_accounts' are read for reference only" in text
     assert "unknown stream 'jobs' are dropped" in text

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from map_servicetitan_freshbooks.bill_payments import map_ap_credit, map_ap_payment
+from map_servicetitan_freshbooks.bills import BILL_KIND, map_bill
 from map_servicetitan_freshbooks.clients import map_customer
 from map_servicetitan_freshbooks.credit_memos import map_credit_memo
 from map_servicetitan_freshbooks.invoices import map_invoice
@@ -24,6 +26,7 @@ from map_servicetitan_freshbooks.payment_types import remember_payment_type
 from map_servicetitan_freshbooks.payments import map_payment
 from map_servicetitan_freshbooks.taxes import map_tax_zone
 from map_servicetitan_freshbooks.values import SourceRecord
+from map_servicetitan_freshbooks.vendors import map_vendor
 
 SKIPPED = "skipped"
 """The output stream of records whose kind has no FreshBooks stream."""
@@ -88,8 +91,13 @@ REGISTRY: dict[str, Mapping] = {mapping.source_stream: mapping for mapping in (
             also=(JOURNAL_ENTRIES,)),
     Mapping("credit_memos", "creditmemo", "credit_notes",
             by_mode(map_credit_memo, journal_credit_memo, "credit_notes", MEMO_DATES), also=(JOURNAL_ENTRIES,)),
-    unsupported("vendors", "vendor", "bill vendors come in a later issue"),
-    unsupported("inventory_bills", "inventorybill", "bills come in a later issue"),
+    Mapping("vendors", "vendor", "bill_vendors", map_vendor),
+    # AP bills and inventory bills are one ServiceTitan table, and AP splits name a bill by `inventoryBillId`:
+    # one source key kind for both (see bills.py).
+    Mapping("inventory_bills", BILL_KIND, "bills", map_bill),
+    Mapping("ap_bills", BILL_KIND, "bills", map_bill),
+    Mapping("ap_payments", "appayment", "bill_payments", map_ap_payment),
+    Mapping("ap_credits", "apcredit", "bill_payments", map_ap_credit),
     unsupported("locations", "location",
                 "FreshBooks has no service locations; invoices carry the customer's address"),
 )}

@@ -103,6 +103,39 @@ JOURNAL_ENTRIES = th.PropertiesList(
     th.Property("details", th.ArrayType(th.ObjectType(*_strings("account", "debit", "credit", "description")))),
 )
 
+BILL_VENDORS = th.PropertiesList(
+    *_common(),
+    *_strings("vendor_name", "primary_contact_first_name", "primary_contact_last_name", "primary_contact_email",
+              "phone", "website", "account_number", "street", "street2", "city", "province", "postal_code",
+              "country", "currency_code", "language", "note", "on_missing"),
+    th.Property("is_1099", th.BooleanType),
+)
+
+BILLS = th.PropertiesList(
+    *_common(),
+    *_strings("vendor_source_key", "bill_number", "currency_code", "language"),
+    th.Property("issue_date", th.DateType),
+    th.Property("due_offset_days", th.IntegerType),
+    th.Property(
+        "lines",
+        th.ArrayType(th.ObjectType(
+            *_strings("description", "quantity", "category", "tax_name1", "tax_percent1", "tax_name2",
+                      "tax_percent2"),
+            th.Property("unit_cost", _MONEY),
+        )),
+    ),
+)
+
+BILL_PAYMENTS = th.PropertiesList(
+    *_common(),
+    th.Property("paid_date", th.DateType),
+    *_strings("payment_type", "note", "vendor_source_key"),
+    th.Property(
+        "applications",
+        th.ArrayType(th.ObjectType(*_strings("source_key", "bill_source_key"), th.Property("amount", _MONEY))),
+    ),
+)
+
 SKIPPED = th.PropertiesList(
     *_common(),
     th.Property("source_stream", th.StringType),
@@ -117,5 +150,8 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
     "payments": PAYMENTS.to_dict(),
     "credit_notes": CREDIT_NOTES.to_dict(),
     "journal_entries": JOURNAL_ENTRIES.to_dict(),
+    "bill_vendors": BILL_VENDORS.to_dict(),
+    "bills": BILLS.to_dict(),
+    "bill_payments": BILL_PAYMENTS.to_dict(),
     "skipped": SKIPPED.to_dict(),
 }

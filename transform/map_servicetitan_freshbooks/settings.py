@@ -22,6 +22,10 @@ ADJUSTMENT_MODES = ("credit_note", "negative_invoice")
 INVOICE_MODES = ("invoice", "journal_entry")
 PRE_CUTOVER_MODES = ("sync", "list")
 JOURNAL_REQUIRED_ROLES = ("accounts_receivable", "undeposited_funds", "revenue_default", "sales_tax")
+MISSING_VENDOR_POLICIES = ("review", "create")
+BILL_NUMBER_SOURCES = ("referenceNumber", "vendorNumber")
+EXPENSE_CATEGORY_ROLES = ("tax", "shipping", "other", "rounding")
+DEFAULT_EXPENSE_CATEGORY = "Cost of Goods Sold"
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -219,6 +223,56 @@ CONFIG_SCHEMA = th.PropertiesList(
             "applied only to them. Needs `cutover_date`."
         ),
     ),
+    th.Property(
+        "missing_vendor_policy",
+        th.StringType(allowed_values=list(MISSING_VENDOR_POLICIES)),
+        default="review",
+        description=(
+            "What the target does with a ServiceTitan vendor it finds no FreshBooks bill vendor for (by name, "
+            "email or account number): `review` (default) holds it, and its bills, in the review queue, so bills "
+            "flow only for vendors registered in FreshBooks; `create` creates the vendor."
+        ),
+    ),
+    th.Property(
+        "expense_category_map",
+        th.ObjectType(additional_properties=th.StringType),
+        default={},
+        description=(
+            "ServiceTitan GL account number or name (case-insensitive; the number is tried first) of a bill line "
+            "→ FreshBooks expense category name, plus the role keys `tax`, `shipping`, `other` (a bill's tax, "
+            "shipping and other-charges lines) and `rounding`. Anything unmapped gets `default_expense_category`."
+        ),
+    ),
+    th.Property(
+        "default_expense_category",
+        th.StringType,
+        default=DEFAULT_EXPENSE_CATEGORY,
+        description=(
+            "FreshBooks expense category of the bill lines `expense_category_map` does not place. The default, "
+            "`Cost of Goods Sold`, is one of FreshBooks' standard categories: ServiceTitan bills buy stock for jobs."
+        ),
+    ),
+    th.Property(
+        "bill_number_source",
+        th.StringType(allowed_values=list(BILL_NUMBER_SOURCES)),
+        default="referenceNumber",
+        description=(
+            "Which ServiceTitan field becomes the FreshBooks `bill_number`: `referenceNumber` (default: "
+            "ServiceTitan's own bill number, unique in the tenant) or `vendorNumber` (the vendor's invoice number, "
+            "`referenceNumber` when blank)."
+        ),
+    ),
+    th.Property(
+        "bill_payment_type_map",
+        th.ObjectType(additional_properties=th.StringType),
+        default={},
+        description=(
+            "ServiceTitan AP payment `method` (case-insensitive; the API's values are `AccountingSystem` and "
+            "`ServiceTitan`) → FreshBooks payment type, merged over the built-in payment type table (see README). "
+            "An unmapped method gives `Check` when ServiceTitan printed a check (`printCheck`), else `Other`. "
+            "AP credits are always `Credit`."
+        ),
+    ),
 ).to_dict()
 
 
@@ -248,6 +302,12 @@ class MapperSettings:
     journal_cutover_date: date | None = None
     cutover_date: date | None = None
     pre_cutover_invoices: str = "sync"
+    missing_vendor_policy: str = "review"
+    expense_category_map: Mapping[str, str] = field(default_factory=dict)
+    """Lower-cased ServiceTitan GL number/name or role → FreshBooks expense category name."""
+    default_expense_category: str = DEFAULT_EXPENSE_CATEGORY
+    bill_number_source: str = "referenceNumber"
+    bill_payment_type_map: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -272,6 +332,12 @@ class MapperSettings:
             rounding_line_name=_non_empty(config, "rounding_line_name", "Sales tax rounding adjustment"),
             malformed_record_policy=_choice(config, "malformed_record_policy", "review", MALFORMED_RECORD_POLICIES),
             payment_type_map=_payment_type_map(config.get("payment_type_map") or {}),
+            missing_vendor_policy=_choice(config, "missing_vendor_policy", "review", MISSING_VENDOR_POLICIES),
+            expense_category_map=_expense_category_map(config.get("expense_category_map") or {}),
+            default_expense_category=_non_empty(config, "default_expense_category", DEFAULT_EXPENSE_CATEGORY),
+            bill_number_source=_choice(config, "bill_number_source", "referenceNumber", BILL_NUMBER_SOURCES),
+            bill_payment_type_map=_payment_type_map(config.get("bill_payment_type_map") or {},
+                                                    "bill_payment_type_map"),
             unapplied_payment_policy=_choice(config, "unapplied_payment_policy", "credit", UNAPPLIED_PAYMENT_POLICIES),
             credit_number_prefix=_text(config, "credit_number_prefix", ""),
             adjustment_mode=_choice(config, "adjustment_mode", "credit_note", ADJUSTMENT_MODES),
@@ -379,14 +445,28 @@ def _non_empty(config: Mapping[str, Any], name: str, default: str) -> str:
     return value
 
 
-def _payment_type_map(overrides: Mapping[str, Any]) -> dict[str, str]:
+def _expense_category_map(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        raise ValueError("setting 'expense_category_map' must be an object: ServiceTitan GL account number or name, "
+                         f"or a role ({', '.join(EXPENSE_CATEGORY_ROLES)}) → FreshBooks expense category name")
+    table = {}
+    for key, value in raw.items():
+        category = str(value or "").strip()
+        if not category:
+            raise ValueError(f"setting 'expense_category_map': {key!r} maps to no category name "
+                             f"({_where('expense_category_map')})")
+        table[str(key).strip().lower()] = category
+    return table
+
+
+def _payment_type_map(overrides: Mapping[str, Any], setting: str = "payment_type_map") -> dict[str, str]:
     by_lower = {fb_type.lower(): fb_type for fb_type in FRESHBOOKS_PAYMENT_TYPES}
     table = {name.lower(): fb_type for name, fb_type in DEFAULT_PAYMENT_TYPE_MAP.items()}
     for name, fb_type in overrides.items():
         canonical = by_lower.get(str(fb_type).strip().lower())
         if canonical is None:
             raise ValueError(
-                f"setting 'payment_type_map': {name!r} maps to {fb_type!r}, which is not a FreshBooks payment "
+                f"setting '{setting}': {name!r} maps to {fb_type!r}, which is not a FreshBooks payment "
                 f"type; use one of {', '.join(FRESHBOOKS_PAYMENT_TYPES)}"
             )
         table[str(name).strip().lower()] = canonical
