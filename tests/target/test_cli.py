@@ -72,7 +72,8 @@ def test_cli_exit_codes_and_messages(empty_sandbox: RunningSandbox, tmp_path: Pa
         {"type": "SCHEMA", "stream": "estimates", "schema": {"properties": {}}, "key_properties": []}) + "\n")
     assert unknown.returncode != 0
     assert "'estimates'" in unknown.stderr
-    assert "clients, credit_notes, invoices, items, journal_entries, payments, skipped, taxes" in unknown.stderr
+    assert ("bill_payments, bill_vendors, bills, clients, credit_notes, invoices, items, journal_entries, payments, "
+            "skipped, taxes") in unknown.stderr
 
     bad = "\n".join(json.dumps(m) for m in [
         {"type": "SCHEMA", "stream": "clients", "schema": {"properties": {}}, "key_properties": ["source_key"]},

@@ -123,7 +123,8 @@ def test_unknown_stream_is_refused_naming_the_accepted_ones(env: TargetEnv) -> N
         env.run(Messages().record("estimates", {"source_key": "test:estimate:1"}))
     message = str(refused.value)
     assert "'estimates'" in message
-    assert "clients, credit_notes, invoices, items, journal_entries, payments, skipped, taxes" in message
+    assert ("bill_payments, bill_vendors, bills, clients, credit_notes, invoices, items, journal_entries, payments, "
+            "skipped, taxes") in message
 
 
 def test_a_second_concurrent_run_fails_clearly(env: TargetEnv) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from target_freshbooks.sinks.base import Outcome, ResourceSink
+from target_freshbooks.sinks.bill_payments import BillPaymentsSink
+from target_freshbooks.sinks.bill_vendors import BillVendorsSink
+from target_freshbooks.sinks.bills import BillsSink
 from target_freshbooks.sinks.clients import ClientsSink
 from target_freshbooks.sinks.credit_notes import CreditNotesSink
 from target_freshbooks.sinks.invoices import InvoicesSink
@@ -13,7 +16,7 @@ from target_freshbooks.sinks.taxes import TaxesSink
 
 SINKS: dict[str, type[ResourceSink]] = {
     sink.stream: sink for sink in (ClientsSink, TaxesSink, ItemsSink, InvoicesSink, PaymentsSink, CreditNotesSink,
-                                   JournalEntriesSink)
+                                   JournalEntriesSink, BillVendorsSink, BillsSink, BillPaymentsSink)
 }
 
 __all__ = ["SINKS", "Outcome", "ResourceSink"]
