@@ -2,6 +2,9 @@
 
     .venv/bin/python tap-servicetitan/scripts/generate_schemas.py [--spec-dir DIR]
 
+DIR defaults to `../shared/reference/servicetitan-openapi` beside the repository (or
+`$SERVICETITAN_OPENAPI_DIR`).
+
 Each stream's JSON schema is the spec's response schema for the endpoint the stream reads (the export
 shape where an export is used), with `$ref`s resolved and OpenAPI-only keywords dropped:
 
@@ -18,10 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SPEC_DIR = Path("/work/shared/reference/servicetitan-openapi")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SPEC_DIR = Path(os.environ.get("SERVICETITAN_OPENAPI_DIR")
+                        or REPO_ROOT.parent / "shared" / "reference" / "servicetitan-openapi")
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "tap_servicetitan" / "schemas"
 
 # stream name -> (spec file stem, component schema name)
@@ -39,6 +45,9 @@ STREAM_SOURCES: dict[str, tuple[str, str]] = {
     "payments": ("accounting-v2", "Accounting.V2.ExportPaymentResponse"),
     "credit_memos": ("accounting-v2", "Accounting.V2.CreditMemos.CreditMemoPublicResponse"),
     "inventory_bills": ("accounting-v2", "Accounting.V2.ExportInventoryBillResponse"),
+    "ap_bills": ("accounting-v2", "Accounting.V2.ApBillResponse"),
+    "ap_credits": ("accounting-v2", "Accounting.V2.ApCreditResponse"),
+    "ap_payments": ("accounting-v2", "Accounting.V2.ApPaymentResponse"),
 }
 
 ADDED_PROPERTIES: dict[str, dict[str, Any]] = {

@@ -4,6 +4,8 @@
   saved (and a STATE message written) after every page, once that page's records are emitted.
 - `IncrementalListStream`: a paged list without an export (vendors, credit memos), sorted by
   `+ModifiedOn` and filtered with `modifiedOnOrAfter` = the newest `modifiedOn` already emitted.
+- `UnsortedIncrementalListStream`: a paged list that takes `modifiedOnOrAfter` but no `sort` (AP bills),
+  read page by page from the bookmark less `LOOKBACK`, skipping the versions already emitted then.
 - `ReferenceListStream`: a small list read in full on every run (tax zones, payment types, GL accounts).
 
 Lists ask for inactive records too (`active=Any`); exports include them without asking. Inactive
@@ -13,16 +15,19 @@ records are emitted like the others, with their `active` flag, so that downstrea
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, timedelta
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.types import Context
 
 from tap_servicetitan.client import ServiceTitanStream
 from tap_servicetitan.pagination import ExportPaginator, Keyset, ModifiedOnPaginator, newest_modified_on
-from tap_servicetitan.records import LatestVersions
+from tap_servicetitan.records import LatestVersions, modified_on, parse_timestamp
 
 TOKEN_KEY = "continueFrom"
 MODIFIED_KEY = "modifiedOnOrAfter"
+RECENT_KEY = "recentlyEmitted"
+LOOKBACK = timedelta(hours=1)
 
 
 class ExportPage:
@@ -92,6 +97,44 @@ class IncrementalListStream(ServiceTitanStream):
             bound = newest_modified_on(records, bound)
             if bound:
                 self.checkpoint(**{MODIFIED_KEY: bound})
+
+
+class UnsortedIncrementalListStream(ServiceTitanStream):
+    """A paged list filtered by `modifiedOnOrAfter` but served in the API's own order (no `sort`).
+
+    Every page is read with one fixed lower bound, so a record changed during the walk only joins the
+    set (nothing shifts out and is skipped); but a record changed during the walk whose page was already
+    read is seen only by the next run, and its `modifiedOn` may be older than the newest one seen. So the
+    next run starts `LOOKBACK` before the bookmark, and state keeps the versions emitted in that last
+    stretch (`recentlyEmitted`: id -> `modifiedOn`), which are not emitted again. State is saved at the
+    end of the walk; an interrupted run reads again from the previous bookmark.
+    """
+
+    replication_key = "modifiedOn"
+    is_sorted = False
+    list_params: ClassVar[dict[str, str]] = {}
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        emitted = LatestVersions()
+        bound = self.bookmark(MODIFIED_KEY)
+        known = dict(self.bookmark(RECENT_KEY) or {})
+        params = dict(self.list_params)
+        start = parse_timestamp(bound)
+        if start is not None:
+            params[MODIFIED_KEY] = (start - LOOKBACK).astimezone(UTC).isoformat().replace("+00:00", "Z")
+        newest = bound
+        seen: dict[str, str] = {}
+        for body in self.list_pages(self.tenant_path(), params, context):
+            records = list(body.get("data") or [])
+            fresh = [r for r in emitted.fresh(records) if known.get(str(r.get("id"))) != r.get("modifiedOn")]
+            yield from self.select(fresh)
+            newest = newest_modified_on(records, newest)
+            seen.update({str(r["id"]): r["modifiedOn"] for r in records if r.get("modifiedOn")})
+        if newest:
+            floor = modified_on({"modifiedOn": newest}) - LOOKBACK
+            recent = {key: value for key, value in {**known, **seen}.items()
+                      if modified_on({"modifiedOn": value}) >= floor}
+            self.checkpoint(**{MODIFIED_KEY: newest, RECENT_KEY: dict(sorted(recent.items()))})
 
 
 class ReferenceListStream(ServiceTitanStream):

@@ -15,7 +15,7 @@ from tap_servicetitan.window import InvoiceWindow
 
 
 class TapServiceTitan(Tap):
-    """Customers, locations, pricebook, vendors, invoices, payments, credit memos and inventory bills."""
+    """Customers, locations, pricebook, vendors, invoices, payments, credit memos, bills, AP credits and payments."""
 
     name = "tap-servicetitan"
     package_name = "tap-servicetitan"

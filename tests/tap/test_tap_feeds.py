@@ -140,7 +140,8 @@ def test_streams_are_emitted_in_reference_order(fake: FakeServiceTitan) -> None:
     order = [m["stream"] for m in run.messages if m["type"] == "SCHEMA"]
     assert order == [
         "tax_zones", "payment_types", "gl_accounts", "customers", "locations", "materials", "services",
-        "equipment", "vendors", "invoices", "payments", "credit_memos", "inventory_bills",
+        "equipment", "vendors", "invoices", "payments", "credit_memos", "inventory_bills", "ap_bills",
+        "ap_credits", "ap_payments",
     ]
 
 

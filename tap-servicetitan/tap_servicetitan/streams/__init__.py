@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tap_servicetitan.client import ServiceTitanStream
 from tap_servicetitan.streams.accounting import (
+    ApBillsStream,
+    ApCreditsStream,
+    ApPaymentsStream,
     CreditMemosStream,
     GLAccountsStream,
     InventoryBillsStream,
@@ -30,6 +33,9 @@ STREAM_TYPES: tuple[type[ServiceTitanStream], ...] = (
     PaymentsStream,
     CreditMemosStream,
     InventoryBillsStream,
+    ApBillsStream,
+    ApCreditsStream,
+    ApPaymentsStream,
 )
 
 __all__ = ["STREAM_TYPES"]

@@ -1,4 +1,5 @@
-"""Accounting streams: invoices, payments, credit memos, inventory bills and the reference lists."""
+"""Accounting streams: invoices, payments, credit memos, inventory bills, accounts payable (AP bills,
+credits and payments) and the reference lists."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tap_servicetitan.stream_types import (
     ExportStream,
     IncrementalListStream,
     ReferenceListStream,
+    UnsortedIncrementalListStream,
 )
 from tap_servicetitan.window import LOOKUP_BATCH, opening_by_doubt
 
@@ -180,3 +182,40 @@ class InventoryBillsStream(ExportStream):
     name = "inventory_bills"
     module = "accounting"
     resource = "export/inventory-bills"
+
+
+class ApBillsStream(UnsortedIncrementalListStream):
+    """AP bills (`ApBills_GetListPaginated`) with their `items` and `expenseItems`.
+
+    The list takes `modifiedOnOrAfter` but no `sort`. Like inventory bills, every bill is read, whatever
+    its date: `start_date` does not bound this stream. Money (`billAmount`, line `amount`s) is strings.
+    """
+
+    name = "ap_bills"
+    module = "accounting"
+    resource = "ap-bills"
+
+
+class ApCreditsStream(IncrementalListStream):
+    """AP credits (vendor credits) with their `splits`, each naming the bill it applies to (`inventoryBillId`).
+
+    Read by `modifiedOnOrAfter` sorted by `+ModifiedOn`, canceled ones too (`active` false); the list has no
+    `active` parameter. Money is JSON numbers, parsed as Decimal. Not bounded by `start_date`.
+    """
+
+    name = "ap_credits"
+    module = "accounting"
+    resource = "ap-credits"
+    list_params: ClassVar[dict[str, str]] = {}
+
+
+class ApPaymentsStream(IncrementalListStream):
+    """AP payments (vendor payments) with their `splits`, each naming the bill it pays (`inventoryBillId`).
+
+    Read like AP credits; voided payments come with `active` false. Not bounded by `start_date`.
+    """
+
+    name = "ap_payments"
+    module = "accounting"
+    resource = "ap-payments"
+    list_params: ClassVar[dict[str, str]] = {}

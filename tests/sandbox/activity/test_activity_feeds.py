@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from activity_harness import changed_since, feed_tails, modified, post_activity, resumed_feeds
+from sandbox.servicetitan.data import iter_records
 from sandbox.servicetitan.endpoints import EXPORTS
 from sandbox.servicetitan.times import api_time, parse_time
 from sandbox.testing import RunningSandbox
-from st_harness import StClient, validate
+from st_harness import StClient, ap_rule_violations, validate
 
 KINDS_THAT_MUST_CHANGE = ("customers", "contacts", "locations", "invoices", "invoice_items", "payments",
                           "inventory_bills")
@@ -69,3 +70,28 @@ def test_modified_on_or_after_lists_return_the_changed_records(sandbox: RunningS
     customers = changed_since(store, "customers", before)
     old = [c for c in customers if parse_time(c["createdOn"]) <= before]
     assert old and len(old) < len(customers)  # changed customers and new ones
+
+
+def test_accounts_payable_changes_appear_in_modified_on_or_after_reads(sandbox: RunningSandbox, st: StClient) -> None:
+    """New AP bills, payments and credits, edited and canceled bills, voided payments: each list read from
+    the time before the run returns exactly what changed, and the money rules still hold."""
+    before = sandbox.ctx.clock.now()
+    summary = post_activity(sandbox.st_url, {"days": 4, "seed": 11, "per_day": {
+        "ap_bills": 2, "ap_payments": 3, "ap_credits": 1, "ap_edits": 1, "ap_voids": 1}})
+    changes = summary["changes"]
+    for kind in ("ap_bills_created", "ap_payments_created", "ap_credits_created", "ap_bills_edited"):
+        assert changes.get(kind, 0) >= 1, (kind, changes)
+    assert changes.get("ap_bills_canceled", 0) + changes.get("ap_payments_voided", 0) >= 1, changes
+    store = sandbox.ctx.store
+    for path, kind in (("/ap-bills", "ap_bills"), ("/ap-credits", "ap_credits"), ("/ap-payments", "ap_payments")):
+        expected = sorted(doc["id"] for doc in changed_since(store, kind, before))
+        assert expected, kind
+        got = paged_ids(st, "accounting", path, modifiedOnOrAfter=api_time(before))
+        assert got == expected, kind
+    edited = [b for b in changed_since(store, "ap_bills", before) if parse_time(b["createdOn"]) <= before]
+    voided = [p for p in changed_since(store, "ap_payments", before) if p["active"] is False]
+    canceled = [b for b in changed_since(store, "ap_bills", before) if b["status"] == "Canceled"]
+    assert edited or voided or canceled
+    data = {kind: list(iter_records(store, kind))
+            for kind in ("inventory_bills", "ap_bills", "ap_credits", "ap_payments")}
+    assert ap_rule_violations(data) == []
