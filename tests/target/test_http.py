@@ -135,8 +135,8 @@ def scripted_401s(monkeypatch: pytest.MonkeyPatch, how_many: int) -> list[str]:
 
 
 def test_a_401_right_after_a_refresh_refreshes_again(env: TargetEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    scripted_401s(monkeypatch, 3)  # the first call, then the token just refreshed dies too, twice
     env.fb.reset_stats()
+    scripted_401s(monkeypatch, 3)  # the first call, then the token just refreshed dies too, twice
     run = env.run(catalog({"clients": records()["clients"][:1]}))
     assert run.exit_code == 0
     assert run.counts("clients") == {"created": 1}
@@ -144,8 +144,8 @@ def test_a_401_right_after_a_refresh_refreshes_again(env: TargetEnv, monkeypatch
 
 
 def test_401s_that_do_not_stop_end_in_auth_error(env: TargetEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    scripted_401s(monkeypatch, 1000)
     env.fb.reset_stats()
+    scripted_401s(monkeypatch, 1000)
     with pytest.raises(AuthError, match="authorize") as error:
         env.run(catalog({"clients": records()["clients"][:1]}))
     assert "Bearer" not in str(error.value)
