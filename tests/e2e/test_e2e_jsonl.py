@@ -13,7 +13,8 @@ from sandbox.servicetitan.data import iter_records
 pytestmark = pytest.mark.e2e
 
 STREAMS = ["customers", "locations", "materials", "services", "equipment", "vendors", "invoices", "payments",
-           "credit_memos", "inventory_bills", "payment_types", "gl_accounts", "tax_zones"]
+           "credit_memos", "inventory_bills", "ap_bills", "ap_credits", "ap_payments", "payment_types", "gl_accounts",
+           "tax_zones"]
 
 
 def test_meltano_run_into_target_jsonl_writes_every_stream(pipeline: Pipeline, tmp_path: Path) -> None:
