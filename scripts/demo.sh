@@ -45,7 +45,7 @@ step "Authorizing FreshBooks (the sandbox approves the consent at once)"
 meltano invoke target-freshbooks:authorize 2> "$DEMO/authorize.log" | sed 's/^/  /'
 
 summary() {  # the target's summary table, out of Meltano's log
-    sed -n '/summary (tenant/,/^$/p' "$1" | sed -E 's/^.*target-freshbooks +//' | grep -v -e '|' -e '^20[0-9][0-9]-' | head -n 8
+    sed -n '/summary (tenant/,/^$/p' "$1" | sed -E 's/^.*target-freshbooks +//' | grep -v -e '|' -e '^20[0-9][0-9]-' | head -n 40
 }
 writes() {  # FreshBooks calls that change something, since the last reset
     curl -fs "$FB/_sandbox/stats" | python -c '

@@ -9,6 +9,8 @@ from target_freshbooks.sinks.base import Outcome
 COLUMNS = [outcome.value for outcome in Outcome]
 CATEGORY_MEANING = {
     "timing": "timing differences: waiting on something in the source (e.g. posting); they land on a later run",
+    "review": "waiting on a record held for a person (`audit --review`, then `audit --release` and `replay`)",
+    "failed": "waiting on a dead-lettered record (`audit --dead-letters`, fix, then `replay`)",
     "unsupported": "kinds of records the connector does not move to FreshBooks",
     "filtered": "left out by a configured rule",
 }
@@ -21,7 +23,7 @@ class RunSummary:
         self.outcomes: dict[tuple[str, str], Outcome] = {}
         self.dead_lettered = 0
         self.skipped: Counter[tuple[str, str, str]] = Counter()  # (category, source stream, reason)
-        self.waiting_on: dict[tuple[str, str], str] = {}  # parked record -> the stream it waits on
+        self.waiting_on: dict[tuple[str, str], tuple[str, str]] = {}  # parked record -> (stream, why) it waits on
 
     def record(self, stream: str, source_key: str, outcome: Outcome) -> None:
         self.outcomes[(stream, source_key)] = outcome
@@ -34,8 +36,12 @@ class RunSummary:
         self.outcomes[(source_stream, source_key)] = Outcome.SKIPPED
         self.skipped[(category, source_stream, reason)] += 1
 
-    def parked_on(self, stream: str, source_key: str, waiting_stream: str) -> None:
-        self.waiting_on[(stream, source_key)] = waiting_stream
+    def parked_on(self, stream: str, source_key: str, waiting_stream: str, reason: str = "") -> None:
+        """Remember what a parked record waits on, and whether that is in review, dead-lettered or parked too."""
+        state = next((s for s in ("in review", "dead-lettered", "parked") if f"which is {s}" in reason), "")
+        if "held for review" in reason:
+            state = "in review"
+        self.waiting_on[(stream, source_key)] = (waiting_stream, state)
 
     def counts(self) -> dict[str, Counter[str]]:
         per_stream: dict[str, Counter[str]] = {}
@@ -46,13 +52,15 @@ class RunSummary:
     def left_behind(self) -> list[tuple[str, str, int, str]]:
         """(category, stream, count, reason) of every record not written, parked ones included."""
         rows = [(category, stream, count, reason) for (category, stream, reason), count in self.skipped.items()]
-        parked: Counter[tuple[str, str]] = Counter()
+        parked: Counter[tuple[str, str, str]] = Counter()
         for key, outcome in self.outcomes.items():
             if outcome is Outcome.PARKED:
-                parked[(key[0], self.waiting_on.get(key, "another record"))] += 1
-        for (stream, waiting), count in parked.items():
-            rows.append(("timing", stream, count, f"parked: waiting on {waiting} not in FreshBooks yet "
-                         "(retried on every run)"))
+                waiting, state = self.waiting_on.get(key, ("another record", ""))
+                parked[(key[0], waiting, state)] += 1
+        for (stream, waiting, state), count in parked.items():
+            category = {"in review": "review", "dead-lettered": "failed"}.get(state, "timing")
+            why = f"which are {state}" if state else "not in FreshBooks yet"
+            rows.append((category, stream, count, f"parked: waiting on {waiting} {why} (retried on every run)"))
         return sorted(rows)
 
     def render(self, title: str) -> str:
@@ -68,7 +76,7 @@ class RunSummary:
             lines.append("Left behind (not written to FreshBooks), by reason:")
             for category, stream, count, reason in behind:
                 lines.append(f"  {category:<11} {stream:<{width}} {count:>7}  {reason}")
-            for category in ("timing", "unsupported"):
+            for category in ("timing", "review", "failed", "unsupported"):
                 total = sum(count for cat, _, count, _ in behind if cat == category)
                 if total:
                     lines.append(f"{total} record(s) left behind as {CATEGORY_MEANING[category]}.")

@@ -297,3 +297,15 @@ def test_an_overpayment_applied_later_moves_from_credit_to_the_invoice_once(env:
     prepaid = sum(Decimal(n["amount"]["amount"]) for n in env.fb.records("credit_notes"))
     assert cash + prepaid == Decimal("358.00")  # the payment's cash, recorded once
     assert_rerun_writes_nothing(env, messages)
+
+
+def test_the_summary_says_what_parked_records_wait_on(env: TargetEnv) -> None:
+    data = records()
+    data["payments"] = []
+    held = {**data["invoices"][1], "review_reason": "a person must check this invoice"}
+    data["invoices"] = [data["invoices"][0], held]
+    waiting = payment("test:payment:1", "2024-05-10", ("test:invoice:101", "10.00"))
+    run = env.run(with_records(catalog(data), ("payments", waiting)))
+    text = run.target.run.summary_text()
+    assert "review      payments" in text and "waiting on invoices which are in review" in text
+    assert "1 record(s) left behind as waiting on a record held for a person" in text
