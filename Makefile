@@ -30,7 +30,7 @@ MYPY_PATHS := sandbox/src tap-servicetitan/tap_servicetitan transform/map_servic
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy $(MYPY_PATHS)
-	$(BIN)/pytest -n 2 --dist loadscope
+	$(BIN)/pytest -n 2 --dist loadscope --durations=25
 
 ## lint: ruff and mypy
 lint: install

@@ -37,6 +37,7 @@ class Pipeline:
             "TARGET_FRESHBOOKS_AUTH_URL": sandbox.fb_url,
             "TARGET_FRESHBOOKS_LEDGER_URL": f"sqlite:///{self.ledger}",
             "TARGET_FRESHBOOKS_TOKEN_KEY": Fernet.generate_key().decode(),
+            "TARGET_FRESHBOOKS_LEASE_SETTLE_SECONDS": "0.2",  # loopback writes land in milliseconds
         }
 
     def meltano(self, *args: str, check: bool = True, **extra_env: str) -> subprocess.CompletedProcess[str]:
