@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from target_freshbooks.errors import AmbiguousWriteError, RecordError, RecordRef
+from target_freshbooks.errors import RecordError, RecordRef
 from target_freshbooks.sinks.base import (
-    CREATE_ATTEMPTS,
     Match,
     Outcome,
     Resource,
     as_fb_id,
+    confirmed_create,
     marker,
     payload_hash,
     with_marker,
@@ -248,24 +248,11 @@ class ApplicationWriter:
         self.ctx.audit(ref, "update", freshbooks_id=freshbooks_id, http_status=200)
 
     def create(self, app_key: str, payload: dict[str, Any], ref: RecordRef) -> str:
-        last: AmbiguousWriteError | None = None
-        for _ in range(CREATE_ATTEMPTS):
-            try:
-                obj = self.ctx.client.create(self.path(), self.single, payload, ref)
-            except AmbiguousWriteError as exc:
-                last = exc
-                self.ctx.audit(ref, "create_unconfirmed", http_status=exc.status, error=str(exc))
-                match = self.find(app_key, payload[self.parent_field], ref)
-                if match is not None:
-                    self.ctx.audit(ref, "create", freshbooks_id=match.freshbooks_id,
-                                   detail=f"confirmed after an unanswered create: found by {match.how}")
-                    return match.freshbooks_id
-                continue
-            freshbooks_id = str(obj.get("id") or obj.get("logid") or obj.get(self.kind.resource.id_field))
-            self.ctx.audit(ref, "create", freshbooks_id=freshbooks_id, http_status=200)
-            return freshbooks_id
-        assert last is not None
-        raise last
+        freshbooks_id, _ = confirmed_create(
+            self.ctx, self.path(), self.single, payload, ref,
+            lambda: self.find(app_key, payload[self.parent_field], ref),
+            lambda obj: str(obj.get("id") or obj.get("logid") or obj.get(self.kind.resource.id_field)))
+        return freshbooks_id
 
     def find(self, app_key: str, invoice_id: Any, ref: RecordRef) -> Match | None:
         """The payment carrying this application's marker on the invoice; else a deleted one whose note shows

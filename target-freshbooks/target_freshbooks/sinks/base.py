@@ -146,6 +146,33 @@ def require(record: dict[str, Any], ref: RecordRef, *names: str) -> None:
         raise RecordError(ref, f"missing required field(s): {', '.join(missing)}")
 
 
+def confirmed_create(ctx: SinkContext, path: str, single: str, body: dict[str, Any], ref: RecordRef,
+                     find: Callable[[], Match | None],
+                     id_of: Callable[[dict[str, Any]], str]) -> tuple[str, dict[str, Any]]:
+    """The one create path of every sink: POST; after an answer that never came (the write may or may not
+    have landed), look the object up by its natural key (`find`) before POSTing again, so a late write is
+    adopted, never duplicated. Raises the last AmbiguousWriteError after CREATE_ATTEMPTS (the loader
+    dead-letters the record; `replay` looks it up again first)."""
+    last: AmbiguousWriteError | None = None
+    for _ in range(CREATE_ATTEMPTS):
+        try:
+            obj = ctx.client.create(path, single, body, ref)
+        except AmbiguousWriteError as exc:
+            last = exc
+            ctx.audit(ref, "create_unconfirmed", http_status=exc.status, error=str(exc))
+            match = find()
+            if match is not None:
+                ctx.audit(ref, "create", freshbooks_id=match.freshbooks_id,
+                          detail=f"confirmed after an unanswered create: found by {match.how}")
+                return match.freshbooks_id, match.obj or {}
+            continue
+        freshbooks_id = id_of(obj)
+        ctx.audit(ref, "create", freshbooks_id=freshbooks_id, http_status=200)
+        return freshbooks_id, obj
+    assert last is not None
+    raise last
+
+
 class ResourceSink:
     """Upserts one stream's records into one FreshBooks resource."""
 
@@ -249,26 +276,9 @@ class ResourceSink:
         return Outcome.UPDATED
 
     def create(self, record: dict[str, Any], payload: dict[str, Any], ref: RecordRef) -> tuple[str, dict[str, Any]]:
-        """POST the object; after an ambiguous failure, look it up by natural key before trying again."""
-        body = self.create_body(record, payload, ref)
-        last: AmbiguousWriteError | None = None
-        for _ in range(CREATE_ATTEMPTS):
-            try:
-                obj = self.ctx.client.create(self.path(), self.resource.single, body, ref)
-            except AmbiguousWriteError as exc:
-                last = exc
-                self.ctx.audit(ref, "create_unconfirmed", http_status=exc.status, error=str(exc))
-                match = self.find_existing(record, payload, ref)
-                if match is not None:
-                    self.ctx.audit(ref, "create", freshbooks_id=match.freshbooks_id,
-                                   detail=f"confirmed after an unanswered create: found by {match.how}")
-                    return match.freshbooks_id, match.obj or {}
-                continue
-            freshbooks_id = self.id_of(obj)
-            self.ctx.audit(ref, "create", freshbooks_id=freshbooks_id, http_status=200)
-            return freshbooks_id, obj
-        assert last is not None
-        raise last
+        """POST the object (`confirmed_create`: an unanswered create is looked up by natural key first)."""
+        return confirmed_create(self.ctx, self.path(), self.resource.single, self.create_body(record, payload, ref),
+                                ref, lambda: self.find_existing(record, payload, ref), self.id_of)
 
     def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMapEntry | None) -> Outcome:
         """`active: false`: delete the object if it exists (ledger or natural key), nothing if not."""

@@ -32,14 +32,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from target_freshbooks.errors import AmbiguousWriteError, FreshBooksHTTPError, RecordError, RecordRef
+from target_freshbooks.errors import FreshBooksHTTPError, RecordError, RecordRef
 from target_freshbooks.sinks.base import (
-    CREATE_ATTEMPTS,
     INACTIVE,
+    Match,
     Outcome,
     Resource,
     ResourceSink,
     Review,
+    confirmed_create,
     payload_hash,
     require,
 )
@@ -253,25 +254,14 @@ class JournalEntriesSink(ResourceSink):
         return f"{text} [{tag}]" if text else f"[{tag}]"
 
     def post(self, body: dict[str, Any], tag: str, ref: RecordRef) -> str:
-        """POST the entry; after an unanswered POST, look for its marker before trying again."""
-        last: AmbiguousWriteError | None = None
-        for _ in range(CREATE_ATTEMPTS):
-            try:
-                obj = self.ctx.client.create(self.path(), self.resource.single, body, ref)
-            except AmbiguousWriteError as exc:
-                last = exc
-                self.ctx.audit(ref, "create_unconfirmed", http_status=exc.status, error=str(exc))
-                found = (self.scan(ref, fresh=True) or {}).get(tag)
-                if found is not None:
-                    self.ctx.audit(ref, "create", freshbooks_id=found.entryid,
-                                   detail=f"confirmed after an unanswered create: marker [{tag}] found")
-                    return found.entryid
-                continue
-            entryid = self.id_of(obj)
-            self.ctx.audit(ref, "create", freshbooks_id=entryid, http_status=200, detail=f"[{tag}]")
-            return entryid
-        assert last is not None
-        raise last
+        """POST the entry (`confirmed_create`: after an unanswered POST, its marker is looked for first)."""
+
+        def find() -> Match | None:
+            found = (self.scan(ref, fresh=True) or {}).get(tag)
+            return Match(found.entryid, f"marker [{tag}]") if found is not None else None
+
+        entryid, _ = confirmed_create(self.ctx, self.path(), self.resource.single, body, ref, find, self.id_of)
+        return entryid
 
     # Accounts -----------------------------------------------------------------------------------------------
 
