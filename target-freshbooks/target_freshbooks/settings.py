@@ -72,7 +72,8 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
                 description="Last day (YYYY-MM-DD) of the closed accounting period: a change to an invoice dated "
                             "on or before it is never written into it, but posted as an adjustment (an extra "
                             "invoice or a credit note) dated on the day of the change."),
-    th.Property("lease_settle_seconds", th.NumberType, default=2.0,
+    # A number, or its text: Meltano passes decimal settings as strings (its `decimal` kind cannot be serialised).
+    th.Property("lease_settle_seconds", th.CustomType({"type": ["number", "string"]}), default=2.0,
                 description="Seconds the run waits after claiming the FreshBooks account's lease before it "
                             "checks the claim held (longer than a FreshBooks write takes to land)."),
     th.Property("refund_mode", th.StringType, default="reduce_payment", allowed_values=list(REFUND_MODES),
