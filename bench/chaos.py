@@ -513,8 +513,11 @@ def drift_lines(pipeline: Pipeline) -> list[str]:
 
 
 def last_error(text: str) -> str:
+    """The run's cause of failure: the target's own error first (a dead target makes the mapper's next write
+    fail with BrokenPipeError, which says nothing), else the last error line."""
     lines = [line for line in text.splitlines() if re.search(r"error|fatal|exception|failed", line, re.I)]
-    return (lines[-1] if lines else (text.strip().splitlines() or [""])[-1])[-300:]
+    own = [line for line in lines if "target-freshbooks: error" in line or "RunLockedError" in line]
+    return ((own or lines)[-1] if lines else (text.strip().splitlines() or [""])[-1])[-300:]
 
 
 def report(result: ChaosResult, invoices: int, rate: float) -> str:

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 from singer_sdk import Target
@@ -155,3 +156,25 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(env: TargetEnv) -> None:
 
     run = env.run(Messages().record("clients", records()["clients"][0]))
     assert run.counts("clients") == {"created": 1}
+
+
+def test_a_lock_left_by_a_killed_run_that_stayed_a_zombie_is_taken_over(env: TargetEnv) -> None:
+    """`kill -9` of a run whose parent never reaps it (an init that does not wait, as in containers) leaves a
+    zombie: its pid still answers signal 0, yet it will never write again."""
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    holder.kill()
+    deadline = time.monotonic() + 10
+    while "Z" not in Path(f"/proc/{holder.pid}/stat").read_text().rpartition(")")[2].split()[:1]:
+        assert time.monotonic() < deadline, "the killed child never became a zombie"
+        time.sleep(0.05)
+    ledger = Ledger(env.config["ledger_url"])
+    try:
+        with ledger.session() as s:
+            s.add(RunLock(tenant="default", account_id=credentials.FB_ACCOUNT_ID, run_id="killed-run",
+                          host=socket.gethostname(), pid=holder.pid, acquired_at=time.time(),
+                          heartbeat_at=time.time()))
+        run = env.run(Messages().record("clients", records()["clients"][0]))
+        assert run.counts("clients") == {"created": 1}
+    finally:
+        holder.wait()
+        ledger.close()

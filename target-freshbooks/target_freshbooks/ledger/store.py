@@ -86,13 +86,19 @@ def make_engine(url: str) -> Engine:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process runs. A zombie does not: a run killed with `kill -9` whose parent is gone may stay one
+    for good on hosts whose init never reaps (containers), and must not hold the lock."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the signal said it exists
+    return state not in ("Z", "X")
 
 
 class Ledger:
