@@ -41,6 +41,8 @@ class IdMapEntry(Base):
     parent_key: Mapped[str | None] = mapped_column(String(KEY), nullable=True)
     freshbooks_id: Mapped[str | None] = mapped_column(String(FB_ID), nullable=True)
     payload_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """The record last written (or adopted), so that `replay --force` can re-send it to repair drift."""
     state: Mapped[str] = mapped_column(String(16), default="active")
     origin: Mapped[str] = mapped_column(String(16), default="created")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -164,3 +166,24 @@ class RunLock(Base):
     pid: Mapped[int] = mapped_column(Integer)
     acquired_at: Mapped[float] = mapped_column(Float)
     heartbeat_at: Mapped[float] = mapped_column(Float)
+
+
+class RunHistory(Base):
+    """One row per target run (and replay): its figures, for the end-of-run summary and `audit --runs`."""
+
+    __tablename__ = "run_history"
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT))
+    account_id: Mapped[str] = mapped_column(String(ACCOUNT))
+    kind: Mapped[str] = mapped_column(String(16), default="sync")  # sync | replay | dry_run
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | finished | failed
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # stream -> outcome -> n
+    left_behind: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # reason -> n
+    calls: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # e.g. {"GET": n, "POST": n, "429": n}
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_run_history_started", "tenant", "account_id", "started_at"),)
