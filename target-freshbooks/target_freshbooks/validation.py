@@ -17,6 +17,10 @@ on) naming the record, the field and the fix. It checks:
   whose lines total below zero is refused too (FreshBooks refuses it). Negative quantities and unit
   costs on single lines are fine (returned parts).
 
+Bills and bill payments have fields of their own, checked the same way: `issue_date` and `paid_date` dates,
+`due_offset_days` a whole number, `bill_number` and lines' `category` and tax names short text, lines'
+`quantity` a decimal and `tax_percent1`/`tax_percent2` percents, `payment_type` one of `PAYMENT_TYPES`.
+
 A record with `active: false` is only deleted (none of its values is sent), so only its shape is checked
 by the loader. A line the target could not read at all is dead-lettered as `{"raw_line": ...}`; such a
 dead letter cannot be replayed (`check_record` refuses it again, saying to fix the producer and rerun).
@@ -67,6 +71,11 @@ NESTED = ("lines", "applications", "details")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DECIMAL_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 SHOWN = 60
+PAYMENT_TYPES = (
+    "Check", "Credit", "Cash", "Bank Transfer", "Credit Card", "Debit", "PayPal", "2Checkout", "VISA", "MASTERCARD",
+    "DISCOVER", "AMEX", "DINERS", "JCB", "ACH", "Other",
+)
+"""FreshBooks' payment types (bill payments take the same ones as payments)."""
 
 
 class InvalidValue(RecordError):
@@ -105,6 +114,10 @@ def check_record(stream: str, record: dict[str, Any], ref: RecordRef) -> None:
                 _check_fields(stream, row["item"], ref, path + ".item.")
     if stream in ("invoices", "credit_notes") and isinstance(record.get("lines"), list):
         _check_total(stream, record["lines"], ref)
+    if stream == "bills":
+        _check_bill(record, ref)
+    elif stream == "bill_payments":
+        _check_bill_payment(record, ref)
 
 
 def _check_fields(stream: str, fields: dict[str, Any], ref: RecordRef, prefix: str) -> None:
@@ -210,3 +223,38 @@ def _check_total(stream: str, lines: list[dict[str, Any]], ref: RecordRef) -> No
     raise InvalidValue(ref, "lines", f"total {total:.2f}, below zero: FreshBooks refuses a credit note with a "
                        "negative total; send the credit with positive lines (a negative line is fine when the "
                        "total stays zero or more)")
+
+
+def _check_bill(record: dict[str, Any], ref: RecordRef) -> None:
+    """What the generic checks do not know of bills: their date, quantity, percent and text fields."""
+    if record.get("issue_date") is not None:
+        _date(record["issue_date"], ref, "issue_date")
+    if record.get("due_offset_days") is not None and not str(record["due_offset_days"]).lstrip("-").isdigit():
+        raise InvalidValue(ref, "due_offset_days", f"is {record['due_offset_days']!r}, not a whole number of days")
+    if isinstance(record.get("bill_number"), str) and len(record["bill_number"]) > SHORT_TEXT_LIMIT:
+        raise InvalidValue(ref, "bill_number", f"is longer than {SHORT_TEXT_LIMIT} characters: shorten it in the "
+                           "producer")
+    for index, line in enumerate(record.get("lines") or []):
+        if not isinstance(line, dict):
+            continue
+        path = f"lines[{index}]."
+        if line.get("quantity") is not None:
+            _decimal(line["quantity"], ref, path + "quantity", "a quantity")
+        for name in ("tax_percent1", "tax_percent2"):
+            if line.get(name) is not None:
+                _percent(line[name], ref, path + name)
+        for name, limit in (("tax_name1", SHORT_TEXT_LIMIT), ("tax_name2", SHORT_TEXT_LIMIT),
+                            ("category", SHORT_TEXT_LIMIT), ("description", LONG_TEXT_LIMIT)):
+            value = line.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                raise InvalidValue(ref, path + name, f"is {len(value)} characters long; the target sends at most "
+                                   f"{limit}: shorten it in the producer")
+
+
+def _check_bill_payment(record: dict[str, Any], ref: RecordRef) -> None:
+    if record.get("paid_date") is not None:
+        _date(record["paid_date"], ref, "paid_date")
+    kind = record.get("payment_type")
+    if kind is not None and kind not in PAYMENT_TYPES:
+        raise RecordError(ref, f"payment_type {kind!r} is not one of FreshBooks' payment types "
+                          f"({', '.join(PAYMENT_TYPES)}); fix it in the producer")

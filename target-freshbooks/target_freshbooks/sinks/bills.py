@@ -7,18 +7,21 @@ resolved to `categoryid` from the account's categories (listed once per run; Fre
 categories through the API, so an unknown name dead-letters the bill, listing the names there are).
 Natural key: `bill_number` among the vendor's bills (`search[vendorid]`; FreshBooks has no `bill_number`
 filter). An update sends the lines again (FreshBooks replaces them). `active: false` deletes the bill, its
-bill payments first (FreshBooks refuses to delete a bill that has any).
+bill payments first (FreshBooks refuses to delete a bill that has any). With `books_closed_through`, an
+edit or void of a bill in the closed period is posted as an adjustment bill or held for review
+(`sinks.closed_bills`). Its values are checked before any call by `validation.check_record`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from target_freshbooks.errors import RecordError, RecordRef
 from target_freshbooks.sinks.applications import BILL_PAYMENTS
 from target_freshbooks.sinks.base import (
     MARKER_PATTERN,
     Match,
+    Outcome,
     Park,
     Resource,
     ResourceSink,
@@ -26,14 +29,10 @@ from target_freshbooks.sinks.base import (
     pick,
     require,
 )
-from target_freshbooks.validation import (
-    LONG_TEXT_LIMIT,
-    SHORT_TEXT_LIMIT,
-    InvalidValue,
-    _date,
-    _decimal,
-    _percent,
-)
+from target_freshbooks.sinks.closed_bills import ClosedBills
+
+if TYPE_CHECKING:
+    from target_freshbooks.ledger.models import IdMapEntry
 
 HEADER_FIELDS = ("issue_date", "due_offset_days", "currency_code", "language")
 LINE_FIELDS = ("description", "quantity", "unit_cost", "tax_name1", "tax_percent1", "tax_name2", "tax_percent2")
@@ -41,32 +40,6 @@ CATEGORIES = Resource("expenses", "categories", "category", "categories")
 ALL_CATEGORIES_CACHE = "categories:all"
 BILL_APPLICATIONS = "bill_payment_applications"
 """Ledger stream of bill payments' applications (each one FreshBooks bill payment; parent: the record)."""
-
-
-def check_values(record: dict[str, Any], ref: RecordRef) -> None:
-    """What the loader's generic checks do not know of bills: their date, quantity, percent and text fields."""
-    if record.get("issue_date") is not None:
-        _date(record["issue_date"], ref, "issue_date")
-    if record.get("due_offset_days") is not None and not str(record["due_offset_days"]).lstrip("-").isdigit():
-        raise InvalidValue(ref, "due_offset_days", f"is {record['due_offset_days']!r}, not a whole number of days")
-    if isinstance(record.get("bill_number"), str) and len(record["bill_number"]) > SHORT_TEXT_LIMIT:
-        raise InvalidValue(ref, "bill_number", f"is longer than {SHORT_TEXT_LIMIT} characters: shorten it in the "
-                           "producer")
-    for index, line in enumerate(record.get("lines") or []):
-        if not isinstance(line, dict):
-            continue
-        path = f"lines[{index}]."
-        if line.get("quantity") is not None:
-            _decimal(line["quantity"], ref, path + "quantity", "a quantity")
-        for name in ("tax_percent1", "tax_percent2"):
-            if line.get(name) is not None:
-                _percent(line[name], ref, path + name)
-        for name, limit in (("tax_name1", SHORT_TEXT_LIMIT), ("tax_name2", SHORT_TEXT_LIMIT),
-                            ("category", SHORT_TEXT_LIMIT), ("description", LONG_TEXT_LIMIT)):
-            value = line.get(name)
-            if isinstance(value, str) and len(value) > limit:
-                raise InvalidValue(ref, path + name, f"is {len(value)} characters long; the target sends at most "
-                                   f"{limit}: shorten it in the producer")
 
 
 def held_reason(ctx: Any, stream: str, source_key: str) -> str | None:
@@ -82,11 +55,14 @@ class BillsSink(ResourceSink):
     stream = "bills"
     resource = Resource("bills", "bills", "bill", "bills")
 
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self.closed_periods = ClosedBills(self)
+
     # ResourceSink hooks ---------------------------------------------------------------------------------
 
     def build_payload(self, record: dict[str, Any], ref: RecordRef, *, released: bool) -> dict[str, Any]:
         require(record, ref, "vendor_source_key", "bill_number")
-        check_values(record, ref)
         lines = record.get("lines") or []
         if not isinstance(lines, list) or not lines or not all(isinstance(line, dict) for line in lines):
             raise RecordError(ref, "`lines` must be a non-empty list of objects (FreshBooks computes the bill from "
@@ -116,6 +92,29 @@ class BillsSink(ResourceSink):
         active = [row for row in rows if int(row.get("vis_state") or 0) == 0]
         row = min(active or rows, key=lambda r: int(self.id_of(r)))
         return Match(self.id_of(row), f"vendor id {vendor_id} and bill number {number!r}", row)
+
+    # Closed periods: a raise posted as an adjustment bill, a cut or a void held for review -------------------
+
+    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMapEntry,
+               ref: RecordRef) -> Outcome:
+        if self.closed_periods.may_apply(ref) and mapping.state == "active":
+            original = self.closed_periods.fetch(self.stream, str(mapping.freshbooks_id), ref)
+            if original and self.closed_periods.closed(original, ref):
+                outcome = self.closed_periods.update(record, mapping, digest, original, ref)
+                if outcome is not None:
+                    return outcome
+        return super().update(record, payload, digest, mapping, ref)
+
+    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMapEntry | None) -> Outcome:
+        if self.closed_periods.may_apply(ref) and (mapping is None or mapping.state == "active"):
+            freshbooks_id = mapping.freshbooks_id if mapping is not None else None
+            if not freshbooks_id:
+                match = self.find_existing(record, None, ref)
+                freshbooks_id = match.freshbooks_id if match else None
+            original = self.closed_periods.fetch(self.stream, freshbooks_id, ref) if freshbooks_id else {}
+            if freshbooks_id and original and self.closed_periods.closed(original, ref):
+                self.closed_periods.void(record, freshbooks_id, original, ref)  # returns only once released
+        return super().deactivate(record, ref, mapping)
 
     def before_delete(self, freshbooks_id: str, record: dict[str, Any], ref: RecordRef) -> None:
         """FreshBooks deletes no bill that has bill payments: they go first (each one's ledger entry with it)."""

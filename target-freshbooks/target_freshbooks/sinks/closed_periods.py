@@ -58,6 +58,26 @@ def is_adjustment(source_key: str) -> bool:
     return ":adjustment:" in source_key
 
 
+@dataclass(frozen=True)
+class LineShape:
+    """The field names of one kind of document line: invoice and credit-note lines, or bill lines."""
+
+    fields: tuple[str, ...]
+    """The writable fields."""
+    qty: str
+    taxes: tuple[tuple[str, str], ...]
+    """Each percent tax on the line's amount: (name field, percent field)."""
+    texts: tuple[str, ...]
+    """What tells two lines apart besides amounts and taxes."""
+
+
+INVOICE_LINE = LineShape(LINE_FIELDS, "qty", (("taxName1", "taxAmount1"), ("taxName2", "taxAmount2")),
+                         ("name", "description"))
+BILL_LINE = LineShape(("category", "description", "quantity", "unit_cost", "tax_name1", "tax_percent1", "tax_name2",
+                       "tax_percent2"), "quantity", (("tax_name1", "tax_percent1"), ("tax_name2", "tax_percent2")),
+                      ("category", "description"))
+
+
 def _dec(value: Any) -> Decimal:
     if isinstance(value, dict):
         value = value.get("amount")
@@ -71,21 +91,24 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
-def lines_total(lines: list[dict[str, Any]]) -> Decimal:
+def _qty(line: dict[str, Any], shape: LineShape) -> Decimal:
+    return _dec(line.get(shape.qty)) if line.get(shape.qty) not in (None, "") else Decimal(1)
+
+
+def lines_total(lines: list[dict[str, Any]], shape: LineShape = INVOICE_LINE) -> Decimal:
     """What FreshBooks makes of lines: each `qty x unit_cost` in cents, plus its percent taxes in cents."""
     total = ZERO
     for line in lines:
-        qty = _dec(line.get("qty")) if line.get("qty") not in (None, "") else Decimal(1)
-        amount = _cents(qty * _dec(line.get("unit_cost")))
+        amount = _cents(_qty(line, shape) * _dec(line.get("unit_cost")))
         total += amount
-        for percent in ("taxAmount1", "taxAmount2"):
+        for _, percent in shape.taxes:
             total += _cents(amount * _dec(line.get(percent)) / 100)
     return total
 
 
-def plain_line(line: dict[str, Any]) -> dict[str, Any]:
+def plain_line(line: dict[str, Any], shape: LineShape = INVOICE_LINE) -> dict[str, Any]:
     """A line's writable fields (FreshBooks' own lines carry ids and computed amounts)."""
-    return {name: line[name] for name in LINE_FIELDS if line.get(name) not in (None, "")}
+    return {name: line[name] for name in shape.fields if line.get(name) not in (None, "")}
 
 
 def _negative(text: Any) -> str:
@@ -101,26 +124,27 @@ def negated(line: dict[str, Any]) -> dict[str, Any]:
     return {**line, "unit_cost": {**unit_cost, "amount": _negative(unit_cost.get("amount"))}}
 
 
-def _signature(line: dict[str, Any]) -> tuple[tuple[Any, ...], int]:
+def _signature(line: dict[str, Any], shape: LineShape) -> tuple[tuple[Any, ...], int]:
     """What makes two lines the same apart from the sign of their amount, and that sign."""
-    qty = _dec(line.get("qty")) if line.get("qty") not in (None, "") else Decimal(1)
+    qty = _qty(line, shape)
     cost = _dec(line.get("unit_cost"))
-    taxes = tuple((str(line.get(f"taxName{i}") or ""), _dec(line.get(f"taxAmount{i}"))) for i in (1, 2)
-                  if _dec(line.get(f"taxAmount{i}")) != 0)
+    taxes = tuple((str(line.get(name) or ""), _dec(line.get(percent))) for name, percent in shape.taxes
+                  if _dec(line.get(percent)) != 0)
+    texts = tuple(str(line.get(name) or "") for name in shape.texts)
     amount = qty * cost
     sign = (amount > 0) - (amount < 0)
-    return (str(line.get("name") or ""), str(line.get("description") or ""), abs(qty), abs(cost), taxes), sign
+    return (*texts, abs(qty), abs(cost), taxes), sign
 
 
-def net(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def net(lines: list[dict[str, Any]], shape: LineShape = INVOICE_LINE) -> list[dict[str, Any]]:
     """The lines without pairs that cancel out (a line and its negation) and without lines of amount 0."""
     balance: Counter[tuple[Any, ...]] = Counter()
     for line in lines:
-        signature, sign = _signature(line)
+        signature, sign = _signature(line, shape)
         balance[signature] += sign
     kept = []
     for line in lines:
-        signature, sign = _signature(line)
+        signature, sign = _signature(line, shape)
         if sign and balance[signature] * sign > 0:
             kept.append(line)
             balance[signature] -= sign
@@ -139,14 +163,14 @@ class Adjustment:
     effect: list[dict[str, Any]] = field(default_factory=list)
 
 
-class ClosedPeriods:
-    """The closed-period rule for one invoices sink."""
+class ClosedPeriod:
+    """What the closed-period rule is for any sink: the setting, dates in the period, the posting date."""
+
+    adjustment_streams: tuple[tuple[str, int], ...] = ADJUSTMENT_STREAMS
 
     def __init__(self, sink: ResourceSink) -> None:
         self.sink = sink
         self.ctx: SinkContext = sink.ctx
-
-    # When the rule applies ------------------------------------------------------------------------
 
     @property
     def through(self) -> dt.date | None:
@@ -154,28 +178,54 @@ class ClosedPeriods:
         value = getattr(settings, "books_closed_through", None)
         return value if isinstance(value, dt.date) else None
 
-    def adjusted_before(self, invoice_key: str) -> bool:
-        return any(self.ctx.ledger.mapping(stream, adjustment_key(invoice_key, 1)) is not None
-                   for stream, _ in ADJUSTMENT_STREAMS)
-
-    def may_apply(self, ref: RecordRef) -> bool:
-        """Whether the invoice must be looked at (without a call to FreshBooks)."""
-        return not is_adjustment(ref.source_key) and (self.through is not None or self.adjusted_before(ref.source_key))
-
-    def closed(self, original: dict[str, Any], ref: RecordRef) -> bool:
-        """The invoice is in the closed period (or was adjusted before, so it keeps being adjusted)."""
+    def in_period(self, value: Any) -> bool:
+        """A FreshBooks date (`create_date`, `issue_date`, `paid_date`) on or before `books_closed_through`."""
         through = self.through
         try:
-            created = dt.date.fromisoformat(str(original.get("create_date"))[:10])
+            dated = dt.date.fromisoformat(str(value)[:10])
         except ValueError:
-            created = None
-        in_period = through is not None and created is not None and created <= through
-        return in_period or self.adjusted_before(ref.source_key)
+            return False
+        return through is not None and dated <= through
+
+    def adjusted_before(self, document_key: str) -> bool:
+        return any(self.ctx.ledger.mapping(stream, adjustment_key(document_key, 1)) is not None
+                   for stream, _ in self.adjustment_streams)
+
+    def may_apply(self, ref: RecordRef) -> bool:
+        """Whether the document must be looked at (without a call to FreshBooks)."""
+        return not is_adjustment(ref.source_key) and (self.through is not None or self.adjusted_before(ref.source_key))
+
+    def released(self, ref: RecordRef, reason: str) -> bool:
+        """A person released this record from review for this same reason (`audit --release`)."""
+        return any(item.reason == reason for item in self.ctx.ledger.released_reviews(ref.stream, ref.source_key))
 
     def fetch(self, stream: str, freshbooks_id: str, ref: RecordRef) -> dict[str, Any]:
         sink = self.ctx.sink(stream)
         body = self.ctx.client.get(sink.path(freshbooks_id), [("include[]", "lines")], ref)
         return dict(body.get(sink.resource.single) or {})
+
+    def posting_date(self, record: dict[str, Any], ref: RecordRef) -> dt.date:
+        """The record's `change_date`, else today (UTC); never inside the closed period."""
+        raw = record.get("change_date")
+        if raw not in (None, ""):
+            try:
+                when = dt.date.fromisoformat(str(raw)[:10])
+            except ValueError:
+                raise RecordError(ref, f"change_date must be a date YYYY-MM-DD, not {raw!r}") from None
+        else:
+            when = dt.datetime.now(dt.UTC).date()
+        through = self.through
+        if through is not None and when <= through:
+            when = through + dt.timedelta(days=1)
+        return when
+
+
+class ClosedPeriods(ClosedPeriod):
+    """The closed-period rule for the invoices sink."""
+
+    def closed(self, original: dict[str, Any], ref: RecordRef) -> bool:
+        """The invoice is in the closed period (or was adjusted before, so it keeps being adjusted)."""
+        return self.in_period(original.get("create_date")) or self.adjusted_before(ref.source_key)
 
     # The change, as an adjustment -----------------------------------------------------------------
 
@@ -257,21 +307,6 @@ class ClosedPeriods:
                               f"in the period closed through {self.through}")
         logger.info("%s is in the period closed through %s: its %s of %+.2f is posted as %s %s dated %s",
                     ref, self.through, what, difference, kind, adj_number, when.isoformat())
-
-    def posting_date(self, record: dict[str, Any], ref: RecordRef) -> dt.date:
-        """The record's `change_date`, else today (UTC); never inside the closed period."""
-        raw = record.get("change_date")
-        if raw not in (None, ""):
-            try:
-                when = dt.date.fromisoformat(str(raw)[:10])
-            except ValueError:
-                raise RecordError(ref, f"change_date must be a date YYYY-MM-DD, not {raw!r}") from None
-        else:
-            when = dt.datetime.now(dt.UTC).date()
-        through = self.through
-        if through is not None and when <= through:
-            when = through + dt.timedelta(days=1)
-        return when
 
     # What the invoice amounts to now --------------------------------------------------------------
 
