@@ -114,6 +114,7 @@ class CostLine:
     freshbooks_category: str
     servicetitan: Decimal
     freshbooks: Decimal
+    timing: Decimal = ZERO  # ServiceTitan's part waiting in review (bills of vendors not in FreshBooks): not drift
 
 
 @dataclass
