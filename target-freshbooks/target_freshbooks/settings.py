@@ -76,6 +76,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("lease_settle_seconds", th.CustomType({"type": ["number", "string"]}), default=2.0,
                 description="Seconds the run waits after claiming the FreshBooks account's lease before it "
                             "checks the claim held (longer than a FreshBooks write takes to land)."),
+    th.Property("progress_every_seconds", th.CustomType({"type": ["number", "string"]}), default=30.0,
+                description="Seconds between progress lines in the log (records done per stream, rate, and an ETA "
+                            "where the total is known); 0 turns them off."),
     th.Property("refund_mode", th.StringType, default="reduce_payment", allowed_values=list(REFUND_MODES),
                 description="How a refund of an invoice payment reaches FreshBooks: `reduce_payment` (the payment "
                             "it reverses is lowered, deleted if refunded in full: the cash-out shows on the "
@@ -221,6 +224,7 @@ class Settings:
     books_closed_through: dt.date | None = None
     refund_mode: str = "reduce_payment"
     lease_settle_seconds: float = 2.0
+    progress_every_seconds: float = 30.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -247,6 +251,7 @@ class Settings:
             check("redirect_uri", _redirect_uri)
         timeout = check("request_timeout", _seconds, "request_timeout", DEFAULT_REQUEST_TIMEOUT, False)
         settle = check("lease_settle_seconds", _seconds, "lease_settle_seconds", 2.0, True)
+        progress_every = check("progress_every_seconds", _seconds, "progress_every_seconds", 30.0, True)
         dry_run = check("dry_run", _boolean, "dry_run")
         ledger_url = _text(config.get("ledger_url")) or default_ledger_url(environ)
         try:
@@ -275,6 +280,7 @@ class Settings:
             raise ConfigError("\n".join(problems))
         return cls(
             lease_settle_seconds=settle,
+            progress_every_seconds=progress_every,
             refund_mode=refund_mode,
             books_closed_through=closed,
             client_id=_text(config["client_id"]),

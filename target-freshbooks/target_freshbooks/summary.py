@@ -1,9 +1,12 @@
-"""The end-of-run summary: what happened to each record, counted per stream, and what was left behind."""
+"""The end-of-run summary: what happened to each record, counted per stream, what was left behind, the calls
+made to FreshBooks and the run's duration."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+from target_freshbooks.progress import Progress, duration
 from target_freshbooks.sinks.base import Outcome
 
 COLUMNS = [outcome.value for outcome in Outcome]
@@ -15,6 +18,40 @@ CATEGORY_MEANING = {
     "filtered": "left out by a configured rule",
 }
 
+NO_ANSWER = "no answer"
+
+
+class CallCount:
+    """The FreshBooks API calls of a run, by method and by HTTP status (`no answer`: a reset or a timeout).
+
+    Passed to the client as its `on_call` hook, which is called once per request sent, retries included.
+    """
+
+    def __init__(self) -> None:
+        self.by_method: Counter[str] = Counter()
+        self.by_status: Counter[str] = Counter()
+
+    def __call__(self, method: str, path: str, status: int | None) -> None:
+        self.by_method[method] += 1
+        self.by_status[NO_ANSWER if status is None else str(status)] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_method.values())
+
+    def as_dict(self) -> dict[str, int]:
+        """`{"total": n, "GET": n, "POST": n, "200": n, "429": n, "no answer": n}` (what run_history keeps)."""
+        return {"total": self.total, **dict(sorted(self.by_method.items())), **dict(sorted(self.by_status.items()))}
+
+    def render(self) -> str:
+        if not self.total:
+            return "Calls to FreshBooks: none."
+        methods = ", ".join(f"{method} {n}" for method, n in sorted(self.by_method.items()))
+        answers = ", ".join(f"{status} x{n}" for status, n in sorted(self.by_status.items()))
+        limited = self.by_status.get("429", 0)
+        note = f"; {limited} rate-limited (429), each waited out as Retry-After said" if limited else ""
+        return f"Calls to FreshBooks: {self.total} ({methods}); answers: {answers}{note}."
+
 
 class RunSummary:
     """The final outcome of every record seen in the run (a parked record that lands later counts once)."""
@@ -24,8 +61,11 @@ class RunSummary:
         self.dead_lettered = 0
         self.skipped: Counter[tuple[str, str, str]] = Counter()  # (category, source stream, reason)
         self.waiting_on: dict[tuple[str, str], tuple[str, str]] = {}  # parked record -> (stream, why) it waits on
+        self.progress: Progress | None = None  # told of each record the first time it gets an outcome
 
     def record(self, stream: str, source_key: str, outcome: Outcome) -> None:
+        if self.progress is not None and (stream, source_key) not in self.outcomes:
+            self.progress.advance(stream)
         self.outcomes[(stream, source_key)] = outcome
         if outcome is Outcome.FAILED:
             self.dead_lettered += 1
@@ -63,7 +103,15 @@ class RunSummary:
             rows.append((category, stream, count, f"parked: waiting on {waiting} {why} (retried on every run)"))
         return sorted(rows)
 
-    def render(self, title: str) -> str:
+    def figures(self) -> dict[str, Any]:
+        """What run_history keeps of the run: records, counts per stream and outcome, left behind by reason."""
+        counts = {stream: dict(counter) for stream, counter in sorted(self.counts().items())}
+        behind: Counter[str] = Counter()
+        for category, stream, count, reason in self.left_behind():
+            behind[f"{category}: {stream}: {reason}"] += count
+        return {"records": len(self.outcomes), "counts": counts, "left_behind": dict(behind)}
+
+    def render(self, title: str, *, calls: CallCount | None = None, seconds: float | None = None) -> str:
         counts = self.counts()
         width = max([len("stream"), *(len(s) for s in counts)])
         lines = [title, "  ".join(["stream".ljust(width), *(c.rjust(9) for c in COLUMNS)])]
@@ -83,4 +131,8 @@ class RunSummary:
         if self.dead_lettered:
             lines.append(f"{self.dead_lettered} record(s) dead-lettered in this run: see `target-freshbooks audit "
                          "--dead-letters`, fix, then `target-freshbooks replay`.")
+        if calls is not None:
+            lines.append(calls.render())
+        if seconds is not None:
+            lines.append(f"Duration: {duration(seconds)} ({len(self.outcomes)} records).")
         return "\n".join(lines)

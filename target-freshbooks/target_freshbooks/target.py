@@ -322,6 +322,7 @@ class TargetFreshBooks(Target):
             run = self.run
             run.loader.retry_parked()
             super().process_endofpipe()
+            run.finish()
             text = run.summary_text()
             print(text, file=sys.stderr, flush=True)
             self.logger.info("%s", text.replace("\n", " | "))

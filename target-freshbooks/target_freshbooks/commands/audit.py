@@ -1,5 +1,5 @@
 """`target-freshbooks audit`: the audit trail, the review queue (and releasing from it), dead letters,
-parked records. Reads the ledger only: no FreshBooks call, no token key needed."""
+parked records, past runs. Reads the ledger only: no FreshBooks call, no token key needed."""
 
 from __future__ import annotations
 
@@ -9,11 +9,32 @@ from typing import Any
 import click
 
 from target_freshbooks.commands import config_option, load_settings
+from target_freshbooks.ledger.models import RunHistory
+from target_freshbooks.ledger.run_history import list_runs
 from target_freshbooks.ledger.store import Ledger
+from target_freshbooks.progress import duration
+
+RUN_COLUMNS = ["run", "kind", "status", "started", "duration", "records", "created", "updated", "failed",
+               "left_behind", "calls", "rate_limited"]
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
+def _outcome(run: RunHistory, outcome: str) -> int:
+    return sum(int(per_outcome.get(outcome, 0)) for per_outcome in (run.counts or {}).values())
+
+
+def run_row(run: RunHistory) -> dict[str, Any]:
+    """One line of `audit --runs`: a run's figures, outcomes summed over its streams."""
+    calls = run.calls or {}
+    return {"run": run.run_id, "kind": run.kind, "status": run.status, "started": _when(run.started_at),
+            "duration": duration(run.seconds) if run.seconds is not None else "", "records": run.records,
+            "created": _outcome(run, "created"), "updated": _outcome(run, "updated"),
+            "failed": _outcome(run, "failed"), "left_behind": sum((run.left_behind or {}).values()),
+            "calls": calls.get("total", 0), "rate_limited": calls.get("429", 0), "account": run.account_id,
+            "error": run.error, "counts": run.counts, "calls_by": calls}
 
 
 def _emit(rows: list[dict[str, Any]], columns: list[str], as_json: bool, empty: str) -> None:
@@ -41,9 +62,12 @@ def _emit(rows: list[dict[str, Any]], columns: list[str], as_json: bool, empty: 
               help="Release the review item of SOURCE_KEY; `replay` then writes it.")
 @click.option("--dead-letters", is_flag=True, help="Show open dead letters with FreshBooks' errors.")
 @click.option("--parked", is_flag=True, help="Show parked records and what they wait on.")
+@click.option("--runs", is_flag=True, help="List past runs, newest first, with their figures.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Runs --runs lists.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def audit(config_files: tuple[str, ...], source_key: str | None, freshbooks_id: str | None, stream: str | None,
-          review: bool, release_key: str | None, dead_letters: bool, parked: bool, as_json: bool) -> None:
+          review: bool, release_key: str | None, dead_letters: bool, parked: bool, runs: bool, limit: int,
+          as_json: bool) -> None:
     """Show what the target did, and what waits for a person."""
     settings = load_settings(config_files)
     ledger = Ledger(settings.ledger_url)
@@ -71,6 +95,15 @@ def audit(config_files: tuple[str, ...], source_key: str | None, freshbooks_id: 
             _emit(rows, ["stream", "source_key", "status", "errno", "field", "attempts", "error"], as_json,
                   "No open dead letters.")
             return
+        if runs:
+            rows = [run_row(run) for run in list_runs(ledger, tenant, account_id=account, limit=limit)]
+            _emit(rows, RUN_COLUMNS, as_json, "No runs recorded yet.")
+            failed = [row for row in rows if row["status"] == "failed" and row["error"]]
+            if failed and not as_json:
+                click.echo("Failed runs:")
+                for row in failed:
+                    click.echo(f"  {row['run']}: {row['error']}")
+            return
         if parked:
             rows = [{"stream": p.stream, "source_key": p.source_key, "waiting_on": f"{p.waiting_stream} "
                      f"{p.waiting_key}", "attempts": p.attempts, "since": _when(p.created_at), "reason": p.reason}
@@ -79,7 +112,7 @@ def audit(config_files: tuple[str, ...], source_key: str | None, freshbooks_id: 
             return
         if not source_key and not freshbooks_id:
             raise click.UsageError("Give --source-key or --freshbooks-id (or --review, --release, --dead-letters, "
-                                   "--parked).")
+                                   "--parked, --runs).")
         entries = ledger.trail(tenant, account_id=account, source_key=source_key, freshbooks_id=freshbooks_id,
                                stream=stream, include_children=True)
         rows = [{"at": _when(e.at), "run": e.run_id, "stream": e.stream, "source_key": e.source_key,

@@ -23,9 +23,11 @@ def replay(config_files: tuple[str, ...], stream: str | None, source_key: str | 
     settings = load_settings(config_files)
     if stream:
         check_stream(stream)
-    run = Run.start(settings)
+    run = Run.start(settings, kind="replay")
     try:
         loader = run.loader
+        run.expect([*loader.ledger.open_dead_letters(stream, source_key),
+                    *loader.ledger.released_reviews(stream, source_key)])
         failed_unreadable = False
         results: list[tuple[str, str, str, Outcome]] = []
         for letter in loader.ledger.open_dead_letters(stream, source_key):
@@ -53,6 +55,7 @@ def replay(config_files: tuple[str, ...], stream: str | None, source_key: str | 
         if not results and not failed_unreadable:
             click.echo("Nothing to replay: no open dead letters or released review items"
                        f"{' for ' + (source_key or stream or '') if (stream or source_key) else ''}.")
+        run.finish()
         click.echo(run.summary_text(), err=True)
     finally:
         run.close()
