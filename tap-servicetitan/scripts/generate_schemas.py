@@ -2,8 +2,10 @@
 
     .venv/bin/python tap-servicetitan/scripts/generate_schemas.py [--spec-dir DIR]
 
-DIR defaults to `../shared/reference/servicetitan-openapi` beside the repository (or
-`$SERVICETITAN_OPENAPI_DIR`).
+DIR holds ServiceTitan's OpenAPI specs (`accounting-v2.json`, `crm-v2.json`, `inventory-v2.json`,
+`pricebook-v2.json`, from ServiceTitan's developer portal); it defaults to `$SERVICETITAN_OPENAPI_DIR`, else
+`../shared/reference/servicetitan-openapi` beside the repository. The generated schemas are committed, so
+only a change of the specs needs this script.
 
 Each stream's JSON schema is the spec's response schema for the endpoint the stream reads (the export
 shape where an export is used), with `$ref`s resolved and OpenAPI-only keywords dropped:
@@ -153,6 +155,12 @@ def main() -> None:
     parser.add_argument("--spec-dir", type=Path, default=DEFAULT_SPEC_DIR)
     parser.add_argument("--out-dir", type=Path, default=SCHEMA_DIR)
     args = parser.parse_args()
+    missing = sorted({f"{stem}.json" for stem, _ in STREAM_SOURCES.values()
+                      if not (args.spec_dir / f"{stem}.json").is_file()})
+    if missing:
+        parser.error(f"no ServiceTitan OpenAPI specs in {args.spec_dir} (missing {', '.join(missing)}): download "
+                     "them from ServiceTitan's developer portal and pass their directory with --spec-dir DIR (or "
+                     "set SERVICETITAN_OPENAPI_DIR)")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for stream in STREAM_SOURCES:
         schema = build_schema(args.spec_dir, stream)
