@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from target_freshbooks.lease import LEASE_NAME
 from target_harness import Messages, TargetEnv, authorize_target, usd
 
@@ -285,3 +286,31 @@ def test_inactive_bill_payment_gives_the_amount_back_and_the_lease_vendor_is_nev
     held = seeded_env.run(Messages().record("bill_vendors", lease_like))
     assert held.counts("bill_vendors") == {"review": 1}  # not the lease, even by its normalised name
     assert fb.writes() == 0
+
+
+def bad_tax_line() -> dict[str, Any]:
+    wrong = purchase_bill()
+    wrong["lines"][1] = {**wrong["lines"][1], "tax_percent1": "108"}
+    return wrong
+
+
+@pytest.mark.parametrize(("stream", "record", "problem"), [
+    ("bills", purchase_bill(issue_date="2024-02-30"), "field 'issue_date' is '2024-02-30', not a real date"),
+    ("bills", purchase_bill(due_offset_days="thirty"), "field 'due_offset_days' is 'thirty', not a whole number"),
+    ("bills", bad_tax_line(), "field 'lines[1].tax_percent1' is '108': FreshBooks takes percents between 0 and 100"),
+    ("bill_payments", {**CASH, "paid_date": "20/05/2024"}, "field 'paid_date' is '20/05/2024', not a real date"),
+    ("bill_payments", {**CASH, "payment_type": "Wire"}, "payment_type 'Wire' is not one of FreshBooks' payment types"),
+])
+def test_bill_values_freshbooks_would_refuse_are_dead_lettered_before_any_write(
+        seeded_env: TargetEnv, stream: str, record: dict[str, Any], problem: str) -> None:
+    messages = Messages().record("bill_vendors", VENDOR)
+    if stream == "bill_payments":
+        messages.record("bills", purchase_bill())
+    before = seeded_env.fb.records(stream)
+
+    run = seeded_env.run(messages.record(stream, record))
+
+    assert run.counts(stream) == {"failed": 1}
+    [letter] = lines(seeded_env.command("audit", "--dead-letters", "--json").output)
+    assert letter["source_key"] == record["source_key"] and problem in letter["error"], letter
+    assert seeded_env.fb.records(stream) == before
