@@ -15,6 +15,12 @@ An adjustment is a record of its own (source key `<invoice source key>:adjustmen
 loader like a dependency, with its `[source_key]` marker in its notes; the audit trail of each names the
 other. The next adjustment's effective lines are found from the ledger, else (a lost ledger) from FreshBooks
 by number and marker. An invoice that was adjusted once keeps being adjusted, even if the setting moves.
+
+Payables follow the same rule with what FreshBooks has for them (`sinks.closed_bills`): a raise of a closed
+bill's total is an extra bill `<number>-ADJ<n>` dated on the day of the change. FreshBooks has no vendor
+credit and no negative bill or bill payment, so a cut, a void, and any change or removal of a bill payment
+dated in the closed period are held for review with the amount in the reason; released by a person, they are
+written into the closed period as asked.
 """
 
 from __future__ import annotations
