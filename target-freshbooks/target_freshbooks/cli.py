@@ -1,4 +1,4 @@
-"""`target-freshbooks`: the Singer target, plus the `authorize`, `replay` and `audit` commands."""
+"""`target-freshbooks`: the Singer target, plus the `authorize`, `replay`, `audit` and `reconcile` commands."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 from target_freshbooks.errors import TargetError
 
-SUBCOMMANDS = ("authorize", "replay", "audit")
+SUBCOMMANDS = ("authorize", "replay", "audit", "reconcile")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""The commands besides the Singer target: `authorize`, `replay`, `audit` (Meltano plugin commands).
+"""The commands besides the Singer target: `authorize`, `replay`, `audit`, `reconcile` (Meltano plugin commands).
 
 They read the same settings as the target: `--config FILE` (repeatable) and the `TARGET_FRESHBOOKS_*`
 environment variables Meltano sets (which win, as with the target's `--config ENV`).
@@ -62,9 +62,10 @@ def commands() -> None:
 
 
 def register() -> click.Group:
-    from target_freshbooks.commands import audit, authorize, replay
+    from target_freshbooks.commands import audit, authorize, reconcile, replay
 
     commands.add_command(authorize.authorize)
     commands.add_command(replay.replay)
     commands.add_command(audit.audit)
+    commands.add_command(reconcile.reconcile)
     return commands

@@ -156,4 +156,4 @@ class Reconciliation:
         return (any(d.kind != "made_in_freshbooks" for d in self.differences)
                 or any(c.status == "drift" for c in self.customers)
                 or any(p.servicetitan != p.freshbooks for p in self.periods)
-                or any(c.servicetitan != c.freshbooks for c in self.costs))
+                or any(c.servicetitan - c.timing != c.freshbooks for c in self.costs))
