@@ -107,26 +107,41 @@ def test_bill_edited_then_voided_in_the_closed_period(seeded_env: TargetEnv) -> 
     rerun_writes_nothing(env, voided, "bills", "unchanged")
 
 
-def test_cut_of_a_closed_bill_waits_in_review_and_a_lost_ledger_changes_nothing(seeded_env: TargetEnv) -> None:
+def test_cut_of_a_closed_bill_waits_in_review_release_writes_it_in_place(seeded_env: TargetEnv) -> None:
     env = seeded_env
     original = synced(env)
-    cut = Messages().record("bills", copper_bought("1"))  # one copper line set fewer: 45.50 less
+    assert env.run(Messages().record("bills", copper_bought("3")), books_closed_through=CLOSED).exit_code == 0
+    assert money(bill(env, "INV-7781-ADJ1")["total_amount"]) == Decimal("45.50")
+    cut = Messages().record("bills", copper_bought("1"))  # two copper line sets fewer than now: 91.00 less
 
     run = env.run(cut, books_closed_through=CLOSED)
 
     assert run.counts("bills") == {"review": 1}
     assert bill(env, "INV-7781") == original
-    assert [b["bill_number"] for b in env.fb.records("bills") if b["bill_number"].startswith("INV-7781")] == [
-        "INV-7781"]
+    assert money(bill(env, "INV-7781-ADJ1")["total_amount"]) == Decimal("45.50")
     [item] = review_queue(env)
-    assert "the source lowered its total by 45.50" in item["reason"], item["reason"]
+    assert "the source lowered its total by 91.00" in item["reason"], item["reason"]
     rerun_writes_nothing(env, cut, "bills", "review")
 
+    # Released: written into the bill itself, its adjustment bill deleted, so the bill alone is ServiceTitan's.
+    assert env.command("audit", "--release", BILL_KEY).exit_code == 0
+    replayed = env.command("replay", books_closed_through=CLOSED)
+
+    assert replayed.exit_code == 0, replayed.output
+    now = bill(env, "INV-7781")
+    assert now["id"] == original["id"] and money(now["total_amount"]) == BILL_TOTAL - Decimal("45.50")
+    assert [b for b in env.fb.records("bills") if b["bill_number"] == "INV-7781-ADJ1"] == []
+    vendor = vendor_of(env, VENDOR["source_key"])
+    assert vendor_outstanding(env, vendor["vendorid"]) == BILL_TOTAL - Decimal("45.50") - Decimal("300.00")
+    assert review_queue(env) == []
+    rerun_writes_nothing(env, cut, "bills", "unchanged")
+
+    # A lost ledger: the bill is adopted as it is, nothing written.
     for path in env.tmp_path.glob("ledger.db*"):
         path.unlink()
     authorize_target(env.config, env.tmp_path)
     env.fb.reset_stats()
-    lost = env.run(Messages().record("bill_vendors", VENDOR).record("bills", purchase_bill()),
+    lost = env.run(Messages().record("bill_vendors", VENDOR).record("bills", copper_bought("1")),
                    books_closed_through=CLOSED)
     assert lost.counts("bills") == {"adopted": 1} and env.fb.writes() == 0
 
@@ -156,11 +171,14 @@ def test_change_of_a_bill_payment_in_the_closed_period_waits_in_review(seeded_en
     assert env.fb.records("bill_payments") == before
     assert "300.00) removed" in review_queue(env)[0]["reason"]
 
-    # Outside the closed period the same change is written at once.
-    run = env.run(lowered, books_closed_through="2024-05-19")
-    assert run.counts("bill_payments") == {"updated": 1}
-    assert [money(p["amount"]) for p in env.fb.records("bill_payments")] == [Decimal("250.00")]
+    # Released: the bill payment goes, and the bill owes its whole total again.
+    assert env.command("audit", "--release", CASH["source_key"]).exit_code == 0
+    replayed = env.command("replay", books_closed_through=CLOSED)
+    assert replayed.exit_code == 0, replayed.output
+    assert env.fb.records("bill_payments") == []
+    assert money(bill(env, "INV-7781")["outstanding"]) == BILL_TOTAL
     assert review_queue(env) == []
+    rerun_writes_nothing(env, voided, "bill_payments", "unchanged")
 
 
 def test_edit_of_a_bill_after_the_closed_period_updates_it_in_place(seeded_env: TargetEnv) -> None:
