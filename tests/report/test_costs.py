@@ -110,7 +110,8 @@ def purchases() -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[st
                 fb_line(1, "300.00", 2, "Inventory"), fb_line(2, "20.01", 1, "Cost of Goods Sold"),
                 fb_line(3, "25.60", 4, "Taxes"), fb_line(4, "12.00", 5, "Shipping"),  # a bookkeeper's 12.00
                 fb_line(5, "0.01", 1, "Cost of Goods Sold")]),
-            fb_bill(9002, 502, "AP-7", "2026-03-31", [fb_line(1, "120.00", 3, None), fb_line(2, "45.50", 6, None)]),
+            fb_bill(9002, 502, "AP-7", "2026-03-31", [fb_line(1, "120.00", 3, None), fb_line(2, "45.50", 6, None)],
+                    vis_state=2),  # archived: still in the books
             fb_bill(9003, 501, "RENT-1", "2026-03-01", [fb_line(1, "2000.00", 6, "Office Expenses")]),
             fb_bill(9004, 501, "IB-1004", "2026-03-12", [fb_line(1, "50.00", 1, "Cost of Goods Sold")], vis_state=1),
         ],
@@ -180,15 +181,17 @@ def test_job_margins_set_freshbooks_revenue_beside_servicetitan_parts_cost() -> 
     freshbooks = {"invoices": [
         {"id": 1, "invoice_number": "ST-2001", "vis_state": 0, "amount": {"amount": "1623.75", "code": "USD"},
          "discount_total": {"amount": "25.00", "code": "USD"},
-         "lines": [{"amount": {"amount": "1200.00", "code": "USD"}}, {"amount": {"amount": "300.00", "code": "USD"}}]},
+         "lines": [{"name": "Repair", "amount": {"amount": "1200.00", "code": "USD"}},
+                   {"name": "Condenser pad", "amount": {"amount": "300.00", "code": "USD"}},
+                   {"name": "Sales tax rounding adjustment", "amount": {"amount": "-0.01", "code": "USD"}}]},
         {"id": 2, "invoice_number": "ST-2002", "vis_state": 1, "amount": {"amount": "99.00", "code": "USD"}},
+        {"id": 3, "invoice_number": "FB-2024-001", "vis_state": 0, "amount": {"amount": "80.00", "code": "USD"}},
     ]}
-    # job 88001: revenue 1200 + 300 - 25 discount = 1475.00; parts 70 + 400 on the invoice + 120 fuel charged to it
-    # job 88002: its FreshBooks invoice is deleted: revenue 0; parts 3 x 5.00
+    # job 88001: revenue 1200 + 300 - 25 discount = 1475.00 (the tax rounding line is tax);
+    # parts 70 + 400 on the invoice + 120 fuel charged to it
+    # job 88002: its FreshBooks invoice is deleted: no revenue to compare, not listed
     assert job_margins(servicetitan, freshbooks) == [
-        JobMargin("88001", "ST-2001", "501", D("1475.00"), D("590.00"), D("0.00")),
-        JobMargin("88002", "ST-2002", "502", D("0.00"), D("15.00"), D("0.00")),
-    ]
+        JobMargin("88001", "ST-2001", "501", D("1475.00"), D("590.00"), D("0.00"))]
     assert job_margins(servicetitan, freshbooks)[0].margin == D("885.00")
 
 

@@ -53,6 +53,8 @@ PARTS_TYPES = frozenset({"material", "equipment"})
 """Invoice item types that are parts (their `totalCost` is the job's parts cost)."""
 LABOUR_NOTE = "labour cost: not available from the streams the tap reads"
 """ServiceTitan's payroll and timesheets are not among the tap's streams: every job's labour cost is 0."""
+ROUNDING_LINE_NAME = "Sales tax rounding adjustment"
+"""The mapper's default `rounding_line_name`: the invoice line that carries tax rounding, not a sale."""
 NAME_SUFFIXES = frozenset({"inc", "llc", "ltd", "co", "corp", "company"})
 
 Records = Mapping[str, list[dict[str, Any]]]
@@ -98,11 +100,15 @@ def purchase_costs(servicetitan: Records, freshbooks: Records, *, zone: tzinfo =
             for (period, account, category), (st, fb, timing) in sorted(sums.items())]
 
 
-def job_margins(servicetitan: Records, freshbooks: Records, *, invoice_number_prefix: str = "ST-") -> list[JobMargin]:
-    """Each job's revenue in FreshBooks (its invoices' lines before tax, less discounts) beside its parts cost in
-    ServiceTitan: the cost of the parts on its invoices (Material and Equipment items' `totalCost`) plus AP-bill
-    expense items charged to the job. Inventory bills carrying a `jobId` are not added: the parts they buy reach the
-    job's invoice as materials, already counted. Labour cost is 0: see `LABOUR_NOTE`."""
+def job_margins(servicetitan: Records, freshbooks: Records, *, invoice_number_prefix: str = "ST-",
+                rounding_line_name: str = ROUNDING_LINE_NAME) -> list[JobMargin]:
+    """Each job invoiced in FreshBooks: its revenue there (its invoices' lines before tax, less discounts) beside its
+    parts cost in ServiceTitan: the cost of the parts on its invoices (Material and Equipment items' `totalCost`)
+    plus AP-bill expense items charged to the job. Inventory bills carrying a `jobId` are not added: the parts they
+    buy reach the job's invoice as materials, already counted. Labour cost is 0: see `LABOUR_NOTE`. Jobs with no
+    FreshBooks invoice (outside the sync window, not posted yet, or missing: the differences say which) are left
+    out: there is no revenue to set their cost beside. The mapper's tax rounding line (`rounding_line_name`, its
+    setting) is tax, not revenue."""
     fb_invoices: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for invoice in _live(freshbooks.get("invoices")):
         fb_invoices[str(invoice.get("invoice_number") or "")].append(invoice)
@@ -113,9 +119,10 @@ def job_margins(servicetitan: Records, freshbooks: Records, *, invoice_number_pr
             continue
         entry = jobs.setdefault(str(job["id"]), {"numbers": [], "customer": "", "revenue": ZERO, "parts": ZERO})
         number = f"{invoice_number_prefix}{invoice.get('referenceNumber') or invoice.get('id')}"
-        entry["numbers"].append(number)
         entry["customer"] = entry["customer"] or str((invoice.get("customer") or {}).get("id") or "")
-        entry["revenue"] += sum((_revenue(fb) for fb in fb_invoices.get(number, [])), ZERO)
+        if number in fb_invoices:
+            entry["numbers"].append(number)
+            entry["revenue"] += sum((_revenue(fb, rounding_line_name) for fb in fb_invoices[number]), ZERO)
         entry["parts"] += sum((_item_cost(item) for item in invoice.get("items") or []
                                if item.get("active") is not False
                                and str(item.get("type") or "").lower() in PARTS_TYPES), ZERO)
@@ -123,7 +130,7 @@ def job_margins(servicetitan: Records, freshbooks: Records, *, invoice_number_pr
         if job_id in jobs:
             jobs[job_id]["parts"] += amount
     return [JobMargin(job_id, ", ".join(entry["numbers"]), entry["customer"], entry["revenue"], entry["parts"], ZERO)
-            for job_id, entry in sorted(jobs.items(), key=lambda item: _sort_id(item[0]))]
+            for job_id, entry in sorted(jobs.items(), key=lambda item: _sort_id(item[0])) if entry["numbers"]]
 
 
 # ServiceTitan's side ------------------------------------------------------------------------------------------
@@ -196,8 +203,8 @@ def _item_cost(item: Mapping[str, Any]) -> Decimal:
 # FreshBooks' side ---------------------------------------------------------------------------------------------
 
 def _live(rows: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    """Rows not deleted or archived (`vis_state` 0)."""
-    return [row for row in rows or [] if int(row.get("vis_state") or 0) == 0]
+    """Rows not deleted (`vis_state` 1); an archived one (2) still stands in the books."""
+    return [row for row in rows or [] if int(row.get("vis_state") or 0) != 1]
 
 
 def _freshbooks_lines(bill: Mapping[str, Any], categories: Mapping[str, str]) -> list[Line]:
@@ -216,11 +223,13 @@ def _freshbooks_lines(bill: Mapping[str, Any], categories: Mapping[str, str]) ->
     return result
 
 
-def _revenue(invoice: Mapping[str, Any]) -> Decimal:
-    """Before tax when the lines are there (their amounts less the discount), else the invoice's `amount`."""
+def _revenue(invoice: Mapping[str, Any], rounding_line_name: str) -> Decimal:
+    """Before tax when the lines are there (their amounts less the discount, without the tax rounding line), else
+    the invoice's `amount`."""
     lines = invoice.get("lines")
     if lines:
-        return sum((_money(line.get("amount")) for line in lines), ZERO) - _money(invoice.get("discount_total"))
+        sales = [line for line in lines if str(line.get("name") or "").strip() != rounding_line_name]
+        return sum((_money(line.get("amount")) for line in sales), ZERO) - _money(invoice.get("discount_total"))
     return _money(invoice.get("amount"))
 
 
@@ -228,7 +237,8 @@ def _add_credits(sums: dict[tuple[str, str, str], list[Decimal]], servicetitan: 
                  paired: Mapping[str, Mapping[str, Any]], waiting: set[str], zone: tzinfo) -> None:
     """AP credits' applied parts (negative cost) against the Credit bill payments on the paired bills."""
     for credit in servicetitan.get("ap_credits") or []:
-        if credit.get("active") is False or str(credit.get("status") or "").lower() in ("canceled", "cancelled"):
+        if (credit.get("active") is False or credit.get("canceledOn")
+                or str(credit.get("status") or "").lower() in ("canceled", "cancelled")):
             continue
         period = _month(credit.get("date") or credit.get("createdOn"), zone)
         for split in credit.get("splits") or []:
