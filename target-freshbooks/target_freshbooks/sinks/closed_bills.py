@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from target_freshbooks.ledger.models import IdMapEntry
     from target_freshbooks.sinks.applications import ApplicationWriter
     from target_freshbooks.sinks.base import ResourceSink
+    from target_freshbooks.sinks.bills import BillsSink
 
 RELEASE = ("release it (`target-freshbooks audit --release {key}`, then `target-freshbooks replay`) to write it "
            "into the closed period anyway")
@@ -50,6 +51,7 @@ class ClosedBills(ClosedPeriod):
     """The closed-period rule for the bills sink."""
 
     adjustment_streams = (("bills", 1),)
+    sink: BillsSink
 
     def closed(self, original: dict[str, Any], ref: RecordRef) -> bool:
         """The bill is in the closed period (or was adjusted before, so it keeps being adjusted)."""
@@ -61,7 +63,7 @@ class ClosedBills(ClosedPeriod):
         freshbooks_id = str(mapping.freshbooks_id)
         number = str(original.get("bill_number") or record.get("bill_number"))
         earlier = self.adjustments(ref.source_key, number, original, ref)
-        effective = self.effective_lines(original, earlier)
+        effective = self.effective_lines(original, earlier, ref)
         new = [plain_line(line, BILL_LINE) for line in record.get("lines") or []]
         difference = lines_total(new, BILL_LINE) - lines_total(effective, BILL_LINE)
         if difference < 0:
@@ -82,7 +84,7 @@ class ClosedBills(ClosedPeriod):
         """A voided bill in the closed period: held for review (returns only once released: delete it then)."""
         number = str(original.get("bill_number") or record.get("bill_number"))
         earlier = self.adjustments(ref.source_key, number, original, ref)
-        remaining = lines_total(self.effective_lines(original, earlier), BILL_LINE)
+        remaining = lines_total(self.effective_lines(original, earlier, ref), BILL_LINE)
         self.hold(ref, record, earlier, f"{self.closed_bill(number, freshbooks_id, original)}: the source voided it "
                   f"({remaining:.2f} in all)")
 
@@ -129,18 +131,19 @@ class ClosedBills(ClosedPeriod):
 
     # What the bill amounts to now -----------------------------------------------------------------------
 
-    def effective_lines(self, original: dict[str, Any], earlier: list[Adjustment]) -> list[dict[str, Any]]:
-        lines = self.record_lines(original)
+    def effective_lines(self, original: dict[str, Any], earlier: list[Adjustment],
+                        ref: RecordRef) -> list[dict[str, Any]]:
+        lines = self.record_lines(original, ref)
         for adjustment in earlier:
             lines.extend(adjustment.effect)
         return lines
 
-    def record_lines(self, bill: dict[str, Any]) -> list[dict[str, Any]]:
+    def record_lines(self, bill: dict[str, Any], ref: RecordRef) -> list[dict[str, Any]]:
         """A FreshBooks bill's lines as a record has them (the expense category by name)."""
         if not bill or int(bill.get("vis_state") or 0) == 1:
             return []
         names = {str(row.get("id")): str(row.get("category"))
-                 for row in self.sink.all_categories(RecordRef("bills", "categories"))}  # type: ignore[attr-defined]
+                 for row in self.sink.all_categories(ref)}
         lines = []
         for line in bill.get("lines") or []:
             category = line.get("category")
@@ -158,7 +161,7 @@ class ClosedBills(ClosedPeriod):
             if mapping is not None and mapping.freshbooks_id:
                 adjustment = Adjustment(n, key, "bills", mapping.freshbooks_id, adj_number)
                 if mapping.state != "deleted":
-                    adjustment.effect = self.record_lines(self.fetch("bills", mapping.freshbooks_id, ref))
+                    adjustment.effect = self.record_lines(self.fetch("bills", mapping.freshbooks_id, ref), ref)
                 found.append(adjustment)
                 continue
             if listed is None:
@@ -173,7 +176,7 @@ class ClosedBills(ClosedPeriod):
             self.ctx.audit(RecordRef("bills", key), "adopt", freshbooks_id=freshbooks_id,
                            detail=f"adjustment {adj_number} of {bill_key}, found by vendor and number")
             found.append(Adjustment(n, key, "bills", freshbooks_id, adj_number,
-                                    self.record_lines(self.fetch("bills", freshbooks_id, ref))))
+                                    self.record_lines(self.fetch("bills", freshbooks_id, ref), ref)))
         return found
 
 
