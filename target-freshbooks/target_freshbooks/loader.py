@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import update
+
 from target_freshbooks.errors import (
     AmbiguousWriteError,
     RecordError,
@@ -25,6 +27,7 @@ from target_freshbooks.errors import (
     UnknownStreamError,
 )
 from target_freshbooks.http import FreshBooksClient
+from target_freshbooks.ledger.models import IdMapEntry
 from target_freshbooks.ledger.store import AccountLedger
 from target_freshbooks.settings import Settings
 from target_freshbooks.sinks import SINKS
@@ -43,6 +46,8 @@ INVOICE_MODE_STREAMS = ("invoices", "payments", "credit_notes")
 SKIPPED_STREAM = "skipped"
 """Skip records of source kinds that have no FreshBooks stream (`source_stream` names the kind)."""
 SKIP_CATEGORIES = ("timing", "filtered", "unsupported")
+WRITTEN = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.ADOPTED, Outcome.DELETED})
+"""Outcomes after which the record is kept as the one last written (`id_map.last_payload`, for replay --force)."""
 
 
 def accepted_streams() -> str:
@@ -156,8 +161,19 @@ class Loader:
                                         "repeated tries: `replay` finds it by its key before creating it again",
                                         http_status=exc.status)
         self._settle(stream, ref.source_key, outcome)
+        if outcome in WRITTEN and not self.dry_run:
+            self._remember(stream, ref.source_key, record)
         self.summary.record(stream, ref.source_key, outcome)
         return outcome
+
+    def _remember(self, stream: str, source_key: str, record: dict[str, Any]) -> None:
+        """Keep the record on its id-map row (written with its payload hash just now): `replay --force`
+        re-sends it. One UPDATE, only when something was written."""
+        ledger = self.ledger
+        with ledger.ledger.session() as s:
+            s.execute(update(IdMapEntry).where(
+                IdMapEntry.tenant == ledger.tenant, IdMapEntry.account_id == ledger.account_id,
+                IdMapEntry.stream == stream, IdMapEntry.source_key == source_key).values(last_payload=record))
 
     def _load(self, stream: str, record: dict[str, Any], ref: RecordRef, *, released: bool) -> Outcome:
         if stream == "invoices" and (is_negative(record) or self._written_as_credit(ref)):

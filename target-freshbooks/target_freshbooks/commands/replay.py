@@ -1,8 +1,11 @@
-"""`target-freshbooks replay`: re-send dead letters and released review items."""
+"""`target-freshbooks replay`: re-send dead letters and released review items; with `--force`, re-send the
+record last written for a source key (or every repairable difference of the latest `reconcile`) to repair
+drift in FreshBooks (see docs/reconcile.md)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -16,13 +19,29 @@ from target_freshbooks.sinks.base import Outcome
 @click.command()
 @config_option
 @click.option("--stream", help="Only this stream.")
-@click.option("--source-key", help="Only this record.")
-def replay(config_files: tuple[str, ...], stream: str | None, source_key: str | None) -> None:
+@click.option("--source-key", "source_keys", multiple=True, help="Only this record (repeatable).")
+@click.option("--force", is_flag=True, help="Re-send the record last written for each --source-key even if unchanged "
+              "(recreates what was deleted in FreshBooks, overwrites edits made there to the connector's objects).")
+@click.option("--drifted", "drifted", is_flag=False, flag_value=str(Path("output") / "reconcile" / "latest.json"),
+              default=None, metavar="[PATH]", help="With --force: repair every repairable difference of the latest "
+              "reconcile (its latest.json; default output/reconcile/latest.json).")
+def replay(config_files: tuple[str, ...], stream: str | None, source_keys: tuple[str, ...], force: bool,
+           drifted: str | None) -> None:
     """Re-send dead-lettered records and released review items (all, or --stream, or --source-key),
-    then retry parked records; report each outcome. Exits 1 if any of them fails again."""
+    then retry parked records; report each outcome. Exits 1 if any of them fails again.
+    With --force: re-send the records named by --source-key or --drifted, written or not."""
     settings = load_settings(config_files)
     if stream:
         check_stream(stream)
+    if drifted and not force:
+        raise click.UsageError("--drifted repairs what reconcile found: give it with --force")
+    if force:
+        from target_freshbooks.reconcile.repair import replay_forced
+
+        sys.exit(replay_forced(settings, source_keys, drifted))
+    source_key = source_keys[0] if len(source_keys) == 1 else None
+    if len(source_keys) > 1:
+        raise click.UsageError("give one --source-key (several only with --force)")
     run = Run.start(settings, kind="replay")
     try:
         loader = run.loader
