@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from conftest import START_DATE, Books
 from sandbox.servicetitan.data import iter_records
 from sandbox.servicetitan.repository import Repository
@@ -16,7 +17,6 @@ from sandbox.servicetitan.repository import Repository
 def test_matching_books_exit_0_with_reports(books: Books) -> None:
     books.sync()
     result = books.reconcile()
-    print(result.output)
     assert result.exit_code == 0, result.output
     reports = books.tmp_path / "reports"
     assert (reports / "latest.json").exists()
@@ -101,3 +101,15 @@ def test_drift_made_in_freshbooks_is_reported_exactly_and_replay_force_repairs_i
 
     after = books.reconcile()
     assert after.exit_code == 0, after.output
+
+
+def test_cannot_finish_exits_2_naming_the_fix(books: Books, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = {k: v for k, v in books.target.items() if k != "servicetitan_tenant_id"}
+    result = Books(books.sandbox, books.tmp_path, missing).reconcile()
+    assert result.exit_code == 2, result.output
+    assert "servicetitan_tenant_id" in result.output
+
+    monkeypatch.setenv("TAP_SERVICETITAN_CLIENT_SECRET", "not-the-secret")
+    result = books.reconcile()
+    assert result.exit_code == 2, result.output
+    assert "error" in result.output and "Traceback" not in result.output

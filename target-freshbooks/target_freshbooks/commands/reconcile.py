@@ -82,8 +82,10 @@ def reconcile(config_files: tuple[str, ...], out_dir: str, as_of: str | None) ->
         click.echo(f"target-freshbooks reconcile: error: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # the tap's own errors (e.g. ServiceTitan unreachable after its retries)
-        click.echo(f"target-freshbooks reconcile: error: could not read both systems: {type(exc).__name__}: {exc}",
-                   err=True)
+        click.echo(f"target-freshbooks reconcile: error: could not read both systems: {type(exc).__name__}: {exc} "
+                   "(ServiceTitan is read with the settings servicetitan_tenant_id, servicetitan_api_url, "
+                   "servicetitan_auth_url and the secrets in TAP_SERVICETITAN_CLIENT_ID, "
+                   "TAP_SERVICETITAN_CLIENT_SECRET, TAP_SERVICETITAN_APP_KEY)", err=True)
         sys.exit(2)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
