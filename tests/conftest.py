@@ -6,10 +6,12 @@ freely without seeing each other's changes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from postgres_cluster import Cluster, ClusterUnavailable, running_cluster
 from sandbox.testing import RunningSandbox, running_sandbox, seed_database
 
 TEST_SEED = 42
@@ -36,3 +38,21 @@ def empty_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
     """Both simulators over an empty database."""
     with running_sandbox(tmp_path / "empty.db") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster (installed when missing); skipped where it cannot start, failed in CI."""
+    try:
+        with running_cluster() as cluster:
+            yield cluster
+    except ClusterUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster) -> str:
+    """A new empty database on the session's cluster: its SQLAlchemy URL."""
+    return postgres_cluster.create_database("ledger")

@@ -1,72 +1,21 @@
 """The ledger on PostgreSQL: migrations, tokens, lock and an idempotent run, against a throwaway cluster.
 
-Skipped where the PostgreSQL server binaries (`initdb`, `pg_ctl`) are not installed.
+The cluster comes from `tests/postgres_cluster.py` (installed when missing; in CI a failure, never a skip).
 """
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import socket
 import subprocess
-import tempfile
-import uuid
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 
-import psycopg
-import pytest
+from alembic.script import ScriptDirectory
 from sandbox.testing import RunningSandbox
+from sqlalchemy import create_engine, inspect
+from target_freshbooks.ledger import migrate
 from target_freshbooks.ledger.store import Ledger
 from target_harness import FreshBooks, authorize_target, run_target, target_config
 from target_records import catalog, records
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[str]:
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    base = Path(tempfile.mkdtemp(prefix="fb-ledger-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root without a postgres user")
-        os.chown(base, owner.pw_uid, owner.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = base / "data", free_port()
-    try:
-        subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-                        f"-p {port} -h 127.0.0.1 -k {base} -F", "start"], check=True, capture_output=True,
-                       timeout=120)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.skip(f"could not start a PostgreSQL cluster: {exc}")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True,
-                       timeout=60, check=False)
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture
-def postgres_url(postgres_server: str) -> str:
-    name = f"ledger_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"postgresql://postgres@{postgres_server}/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return f"postgresql+psycopg://postgres@{postgres_server}/{name}"
 
 
 def test_ledger_on_postgresql(empty_sandbox: RunningSandbox, tmp_path: Path, postgres_url: str) -> None:
@@ -93,3 +42,23 @@ def test_ledger_on_postgresql(empty_sandbox: RunningSandbox, tmp_path: Path, pos
             "create", "mark_sent", "unchanged"}
     finally:
         ledger.close()
+
+
+def test_postgres_ledgers_opened_at_once_all_migrate_to_the_newest_schema(postgres_url: str) -> None:
+    """Companies' runs starting together on one empty database: each process's migration succeeds."""
+    heads = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()
+    opener = ("import sys; from target_freshbooks.ledger import migrate; from target_freshbooks.ledger.store import "
+              "Ledger; ledger = Ledger(sys.argv[1]); print(migrate.current_revision(ledger.engine))")
+    runs = [subprocess.Popen([sys.executable, "-c", opener, postgres_url], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outcomes = [run.communicate(timeout=120) for run in runs]
+
+    assert [run.returncode for run in runs] == [0] * 4, [err[-2000:] for _, err in outcomes]
+    assert [out.strip() for out, _ in outcomes] == heads * 4
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("id_map")}
+            assert "last_payload" in columns and inspect(conn).has_table("run_history")
+    finally:
+        engine.dispose()
