@@ -84,6 +84,24 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
                             "it reverses is lowered, deleted if refunded in full: the cash-out shows on the "
                             "payment's date) or `negative_payment` (a payment of minus the refund on the invoice, "
                             "dated the refund's day; FreshBooks' acceptance of negative payments is unconfirmed)."),
+    # `reconcile` reads ServiceTitan itself (secrets from TAP_SERVICETITAN_CLIENT_ID, _CLIENT_SECRET, _APP_KEY).
+    th.Property("servicetitan_tenant_id", th.StringType,
+                description="reconcile: the ServiceTitan tenant ID (must equal the tap's tenant_id)."),
+    th.Property("servicetitan_api_url", th.StringType, default="https://api.servicetitan.io",
+                description="reconcile: ServiceTitan's API base URL (must equal the tap's api_url)."),
+    th.Property("servicetitan_auth_url", th.StringType, default="https://auth.servicetitan.io",
+                description="reconcile: ServiceTitan's identity server (must equal the tap's auth_url)."),
+    th.Property("servicetitan_start_date", th.StringType,
+                description="reconcile: the tap's start_date (YYYY-MM-DD), which defines what is in scope."),
+    th.Property("invoice_number_prefix", th.StringType, default="ST-",
+                description="reconcile: the mapper's invoice_number_prefix (marks the connector's invoices)."),
+    th.Property("invoice_sync_statuses", th.ArrayType(th.StringType), default=["Posted", "Exported"],
+                description="reconcile: the mapper's invoice_sync_statuses (others are timing differences)."),
+    th.Property("business_timezone", th.StringType, default="America/New_York",
+                description="reconcile: the mapper's business_timezone (dates and months)."),
+    th.Property("reconcile_mode", th.StringType, default="auto", allowed_values=["auto", "invoice", "journal_entry"],
+                description="reconcile: compare per client (`invoice`), per period and account (`journal_entry`, "
+                            "the mapper's invoice_mode journal_entry), or detect it from FreshBooks (`auto`)."),
 ).to_dict()
 
 MISSING_KEY_HELP = (
