@@ -155,3 +155,37 @@ def test_out_of_scope_invoice_is_left_out_and_aging_buckets_both_systems() -> No
     assert aging["1-30"] == (D("130.00"), D("50.00"))  # due 2026-05-10, as of 2026-06-01: 22 days
     cash = [(p.period, p.servicetitan, p.freshbooks) for p in report.periods if p.measure == "cash"]
     assert cash == [("2026-05", D("100.00"), D("100.00"))]
+
+
+def detail(entry: int, account: str, debit: str, credit: str, key: str) -> dict[str, Any]:
+    return {"sub_account": {"account_sub_name": account}, "user_entered_date": "2026-05-12",
+            "debit": money(debit), "credit": money(credit), "description": f"[{key}#1]", "entry": {"id": entry}}
+
+
+def test_journal_entry_mode_compares_totals_per_month_and_account() -> None:
+    st = {"customers": [{"id": 1, "name": "Ada"}], "invoices": [st_invoice(10, 1, "100.00", "40.00")],
+          "payments": [st_payment(30, 1, "60.00", {10: "60.00"})], "credit_memos": []}
+    details = [detail(1, "Accounts Receivable", "100.00", "0", "servicetitan:invoice:10"),
+               detail(1, "Sales", "0", "100.00", "servicetitan:invoice:10"),
+               detail(2, "Undeposited Funds", "60.00", "0", "servicetitan:payment:30"),
+               detail(2, "Accounts Receivable", "0", "60.00", "servicetitan:payment:30")]
+    fb = {"clients": [], "invoices": [], "payments": [], "credit_notes": [], "journal_entry_details": details}
+    rules = Rules(start_date="2026-05-01", journal_accounts={"accounts_receivable": "accounts receivable",
+                                                             "undeposited_funds": "Undeposited Funds"})
+
+    def run_journal(fb_data: dict[str, Any]) -> Reconciliation:
+        report = Reconciliation(generated_at=datetime(2026, 6, 1, tzinfo=UTC), tenant="t", account_id="a",
+                                mode="journal_entry")
+        return reconcile(servicetitan_books(st, rules), freshbooks_books(fb_data, rules), rules, report,
+                         date(2026, 6, 1))
+
+    report = run_journal(fb)
+    assert {(p.measure, p.servicetitan, p.freshbooks) for p in report.periods} == {
+        ("accounts_receivable", D("40.00"), D("40.00")), ("undeposited_funds", D("60.00"), D("60.00"))}
+    assert not report.drifted and not report.customers
+
+    details[2] = detail(2, "Undeposited Funds", "50.00", "0", "servicetitan:payment:30")
+    report = run_journal(fb)
+    assert report.drifted
+    assert {p.measure for p in report.periods if p.servicetitan != p.freshbooks} == {
+        "undeposited_funds", "balance (debits - credits)"}

@@ -23,7 +23,7 @@ from target_freshbooks.settings import CONFIG_SCHEMA, ENV_PREFIX
 DEFAULT_OUT = Path("output") / "reconcile"
 RECONCILE_SETTINGS = ("servicetitan_tenant_id", "servicetitan_api_url", "servicetitan_auth_url",
                       "servicetitan_start_date", "invoice_number_prefix", "invoice_sync_statuses",
-                      "business_timezone", "reconcile_mode")
+                      "business_timezone", "reconcile_mode", "journal_account_map")
 
 
 def raw_config(config_files: tuple[str, ...], environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -233,9 +233,50 @@ def periods(st: ServiceTitanBooks, fb: FreshBooksBooks) -> list[PeriodTotal]:
     return rows
 
 
+def _detail_account(detail: dict[str, Any]) -> tuple[str, str]:
+    sub = detail.get("sub_account") or {}
+    account = detail.get("account") or {}
+    name = str(sub.get("account_sub_name") or account.get("account_name") or "")
+    return name, str(sub.get("account_sub_number") or account.get("account_number") or "")
+
+
+def journal_periods(st: ServiceTitanBooks, fb: FreshBooksBooks, rules: Rules) -> list[PeriodTotal]:
+    """Journal-entry mode: per month, the connector's entries on the receivable and cash accounts against what
+    ServiceTitan's documents move there (AR: invoices - credits - payments; cash: payments), and the entries'
+    balance (debits - credits, zero when every entry balances)."""
+    roles = {role: str(rules.journal_accounts.get(role) or "").strip().lower()
+             for role in ("accounts_receivable", "undeposited_funds")}
+    net: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for detail in fb.journal_entries:
+        day = str(detail.get("user_entered_date") or detail.get("date") or "")[:7]
+        movement = dec(detail.get("debit")) - dec(detail.get("credit"))
+        net[(day, "balance (debits - credits)")] += movement
+        names = {n.lower() for n in _detail_account(detail) if n}
+        for role, wanted in roles.items():
+            if wanted and wanted in names:
+                net[(day, role)] += movement
+    months = sorted({m for m, _ in net} | set(st.cash) | set(st.revenue))
+    rows = []
+    for month in months:
+        expected = {"accounts_receivable": st.revenue.get(month, ZERO) - st.cash.get(month, ZERO),
+                    "undeposited_funds": st.cash.get(month, ZERO), "balance (debits - credits)": ZERO}
+        for measure, value in expected.items():
+            if measure in roles and not roles[measure]:
+                continue
+            if value or net.get((month, measure), ZERO):
+                rows.append(PeriodTotal(month, measure, value, net.get((month, measure), ZERO)))
+    return rows
+
+
 def reconcile(st: ServiceTitanBooks, fb: FreshBooksBooks, rules: Rules, report: Reconciliation,
               as_of: date) -> Reconciliation:
-    """Fill `report` with the comparison of both sides."""
+    """Fill `report` with the comparison of both sides (per client, or per period and account in journal mode)."""
+    if report.mode == "journal_entry":
+        report.timing = list(st.timing_items)
+        report.periods = journal_periods(st, fb, rules)
+        report.totals = {"journal balance": (ZERO, sum((p.freshbooks for p in report.periods
+                                                         if p.measure.startswith("balance")), ZERO))}
+        return report
     report.customers = customer_balances(st, fb)
     report.differences = object_differences(st, fb, rules)
     report.timing = list(st.timing_items)

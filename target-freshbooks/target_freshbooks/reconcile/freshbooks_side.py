@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from target_freshbooks.errors import RejectedError
 from target_freshbooks.http import FreshBooksClient
 from target_freshbooks.reconcile.rules import (
     CENT,
@@ -56,6 +57,8 @@ AR_RESOURCES = ("clients", "invoices", "payments", "credit_notes")
 INCLUDES: dict[str, list[tuple[str, str]]] = {"credit_notes": [("include[]", "lines")],
                                               "invoices": [("include[]", "lines")],
                                               "bills": [("include[]", "lines")]}
+OPTIONAL = ("journal_entry_details",)
+"""Read when FreshBooks lists them (a plan without journal entries may refuse): the journal-mode check."""
 DELETED_TOO = ("payments",)
 """Listed with deleted ones as well: a payment refunded in full is deleted and its note keeps the refund."""
 
@@ -70,7 +73,13 @@ def read_resources(client: FreshBooksClient, account_id: str, names: Iterable[st
             found[name] = []
             continue
         path, params = resource.path(account_id), INCLUDES.get(name, [])
-        rows = list(client.list_all(path, resource.plural, params))
+        try:
+            rows = list(client.list_all(path, resource.plural, params))
+        except RejectedError as exc:
+            if name not in OPTIONAL:
+                raise
+            logger.warning("reconcile: FreshBooks refused to list %s (%s): read as empty", name, exc)
+            rows = []
         if name in DELETED_TOO:
             rows += list(client.list_all(path, resource.plural, [*params, ("search[vis_state]", 1)]))
         found[name] = rows

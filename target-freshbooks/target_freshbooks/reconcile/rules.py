@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,7 @@ class Rules:
     timezone: str = DEFAULT_TIMEZONE
     refund_mode: str = "reduce_payment"
     mode: str = "auto"                       # auto | invoice | journal_entry
+    journal_accounts: Mapping[str, str] = field(default_factory=dict)  # the mapper's journal_account_map
 
     @property
     def zone(self) -> ZoneInfo:
@@ -72,8 +73,14 @@ class Rules:
         if problems:
             raise ConfigError("\n".join(problems))
         prefix = config.get("invoice_number_prefix")
+        accounts = config.get("journal_account_map") or {}
+        if isinstance(accounts, str):
+            import json
+
+            accounts = json.loads(accounts or "{}")
         return cls(start_date=start, invoice_number_prefix=DEFAULT_PREFIX if prefix is None else str(prefix),
-                   sync_statuses=tuple(str(s) for s in statuses), timezone=zone, refund_mode=refund_mode, mode=mode)
+                   sync_statuses=tuple(str(s) for s in statuses), timezone=zone, refund_mode=refund_mode, mode=mode,
+                   journal_accounts={str(k).lower(): str(v) for k, v in dict(accounts).items()})
 
 
 def dec(value: Any) -> Decimal:
