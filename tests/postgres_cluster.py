@@ -43,7 +43,9 @@ class Cluster:
 
     def create_database(self, prefix: str = "test") -> str:
         """A new empty database; returns its SQLAlchemy URL (psycopg 3 driver)."""
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        return self.create_database_named(f"{prefix}_{uuid.uuid4().hex[:10]}")
+
+    def create_database_named(self, name: str) -> str:
         with psycopg.connect(self.url(driver="postgresql"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

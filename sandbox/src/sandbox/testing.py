@@ -36,7 +36,7 @@ class RunningSandbox:
             "client_id": credentials.ST_CLIENT_ID,
             "client_secret": credentials.ST_CLIENT_SECRET,
             "app_key": credentials.ST_APP_KEY,
-            "tenant_id": str(credentials.ST_TENANT_ID),
+            "tenant_id": str(self.ctx.st.tenant_id),
             "api_url": self.st_url,
             "auth_url": self.st_url,
             **extra,

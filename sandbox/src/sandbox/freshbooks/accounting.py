@@ -16,7 +16,6 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox import credentials
 from sandbox.context import SandboxContext
 from sandbox.freshbooks import errors, identity
 from sandbox.freshbooks.oauth import OAuthServer, Unauthenticated
@@ -67,7 +66,7 @@ class AccountingApi:
 
     def resource_for(self, request: Request) -> Resource:
         params = request.path_params
-        if params["account_id"] != credentials.FB_ACCOUNT_ID:
+        if params["account_id"] != self.ctx.fb.account_id:
             raise errors.ApiError(errors.ACCESS_DENIED, f"You do not have access to account "
                                   f"'{params['account_id']}'.", field="account_id", value=params["account_id"],
                                   status=403)
@@ -140,4 +139,4 @@ class AccountingApi:
         refused = self.gate(request, accounting=False)
         if refused is not None:
             return refused
-        return OrjsonResponse({"response": identity.me()})
+        return OrjsonResponse({"response": identity.me(self.ctx.fb.account_id)})

@@ -28,9 +28,9 @@ def _business(info: dict[str, Any], account_id: str, date_format: str, address: 
     }
 
 
-def me() -> dict[str, Any]:
+def me(account_id: str = credentials.FB_ACCOUNT_ID) -> dict[str, Any]:
     owned = _business(
-        OWNED_BUSINESS, credentials.FB_ACCOUNT_ID, "mm/dd/yyyy",
+        OWNED_BUSINESS, account_id, "mm/dd/yyyy",
         {"id": 861_204, "street": "418 Millrace Road", "city": "Riverbend", "province": "Oregon",
          "country": "United States", "postal_code": "97405"},
         "541-555-0142",
@@ -60,12 +60,12 @@ def me() -> dict[str, Any]:
         "profession": None,
         "links": {"me": f"/service/auth/api/v1/users?id={USER_ID}",
                   "roles": f"/service/auth/api/v1/users/role/{USER_ID}"},
-        "permissions": {CLIENT_OF_ACCOUNT_ID: {}, credentials.FB_ACCOUNT_ID: {}},
+        "permissions": {CLIENT_OF_ACCOUNT_ID: {}, account_id: {}},
         "groups": [
             {"id": 5_120_871, "group_id": 2_210_004, "role": "owner", "identity_id": USER_ID,
              "identity_uuid": OWNED_BUSINESS["uuid"], "business_id": OWNED_BUSINESS["id"], "active": True},
         ],
-        "subscription_statuses": {credentials.FB_ACCOUNT_ID: "active"},
+        "subscription_statuses": {account_id: "active"},
         "integrations": {},
         "business_memberships": [
             {"id": 7_331_902, "role": "client", "unacknowledged_change": False, "business": supplier},
@@ -78,6 +78,6 @@ def me() -> dict[str, Any]:
              "accountid": CLIENT_OF_ACCOUNT_ID},
             {"id": 902_114, "role": "admin", "systemid": 4_419_002, "userid": 1,
              "created_at": "2021-03-02T16:14:47Z", "links": {"destroy": "/service/auth/api/v1/users/role/902114"},
-             "accountid": credentials.FB_ACCOUNT_ID},
+             "accountid": account_id},
         ],
     }

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sandbox import credentials
+
 
 @dataclass
 class FreshBooksSettings:
+    account_id: str = credentials.FB_ACCOUNT_ID
+    """The account of the business the sandbox user owns (several sandboxes, several accounts)."""
     token_ttl: int = 43200
     """Seconds an access token lives (`expires_in`)."""
     code_ttl: int = 300

@@ -101,7 +101,7 @@ async def token_endpoint(request: Request, settings: ServiceTitanSettings, token
     if known is None or not secrets.compare_digest(known[0], secret):
         return oauth_error("invalid_client", "The client id or secret is not valid.")
     ttl = max(1, int(settings.token_ttl))
-    token = tokens.issue(client_id, known[1], ttl)
+    token = tokens.issue(client_id, int(settings.tenant_id), ttl)
     return json_response({"access_token": token, "expires_in": ttl, "token_type": "Bearer", "scope": SCOPES},
                          headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 

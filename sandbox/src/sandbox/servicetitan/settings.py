@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sandbox import credentials
+
 
 @dataclass
 class ServiceTitanSettings:
+    tenant_id: int = credentials.ST_TENANT_ID
+    """The tenant this simulator serves (its tokens grant this tenant only): several sandboxes, several tenants."""
     token_ttl: int = 900
     """Seconds an access token lives (`expires_in`)."""
     rate_limit: int = 60
