@@ -318,6 +318,11 @@ class TokenManager:
         self._cached = (version, tokens)
 
     def access_token(self) -> str:
+        """The access token, kept in memory until it nears expiry (a 401 goes through
+        `refresh_after_unauthorized`, which reads the ledger again: another process may have rotated it)."""
+        cached = self._cached
+        if cached is not None and not cached[1].expiring(self.clock()):
+            return cached[1].access_token
         version, tokens = self._load()
         if tokens.expiring(self.clock()):
             tokens = self._refresh(version)

@@ -15,6 +15,9 @@ Every retry is bounded: `TRANSIENT_TRIES` (and `TRANSIENT_MAX_TIME` seconds) for
 `RATE_LIMIT_TRIES` (and `RATE_LIMIT_MAX_TIME`) for 429 answers, `UNAUTHORIZED_TRIES` consecutive 401s.
 Log lines and messages never carry the Authorization header, tokens or the client secret (`redact`).
 
+Every call first waits for its slot from the process's `RateLimiter` (`limiter.py`), which paces calls at
+`max_requests_per_second` and learns from 429s.
+
 With `dry_run`, writes are not sent: they are logged and answered with a made-up object.
 """
 
@@ -49,6 +52,7 @@ from target_freshbooks.errors import (
 
 if TYPE_CHECKING:
     from target_freshbooks.auth import TokenManager
+    from target_freshbooks.limiter import RateLimiter
 
 logger = logging.getLogger("target-freshbooks.http")
 
@@ -201,8 +205,10 @@ class FreshBooksClient:
     def __init__(self, api_url: str, tokens: TokenManager, *, timeout: float, dry_run: bool = False,
                  session: requests.Session | None = None,
                  on_call: Callable[[str, str, int | None], None] | None = None,
-                 late_write_settle: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 late_write_settle: float | None = None, sleep: Callable[[float], None] = time.sleep,
+                 limiter: RateLimiter | None = None) -> None:
         self.api_url = api_url.rstrip("/")
+        self.limiter = limiter
         self.tokens = tokens
         self.timeout = timeout
         self.dry_run = dry_run
@@ -302,6 +308,8 @@ class FreshBooksClient:
     def _send(self, method: str, url: str, path: str, body: dict[str, Any] | None, ref: RecordRef | None,
               token: str) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT}
+        if self.limiter is not None:
+            self.limiter.acquire()
         try:
             response = self.session.request(method, url, json=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
@@ -323,8 +331,12 @@ class FreshBooksClient:
         body = _json(response)
         details = parse_errors(body)
         if status == 429:
+            if self.limiter is not None:
+                self.limiter.throttled()
             raise RateLimitedError("rate limited", method=method, endpoint=path, status=status, details=details,
                                    ref=ref, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        if self.limiter is not None:
+            self.limiter.passed()
         if status >= 500:
             if method == "POST":
                 raise AmbiguousWriteError("server error; the create may or may not have been applied",

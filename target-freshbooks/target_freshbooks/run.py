@@ -23,6 +23,7 @@ from target_freshbooks.lease import FreshBooksLease, LeasedClient, deployment_id
 from target_freshbooks.ledger import run_history
 from target_freshbooks.ledger.dry_run import DryRunLedger
 from target_freshbooks.ledger.store import AccountLedger, Ledger
+from target_freshbooks.limiter import RateLimiter
 from target_freshbooks.loader import Loader
 from target_freshbooks.progress import Progress
 from target_freshbooks.settings import Settings
@@ -61,7 +62,8 @@ class Run:
         ledger = Ledger(settings.ledger_url)
         try:
             tokens = token_manager(settings, ledger)
-            client = LeasedClient(settings.api_url, tokens, timeout=settings.request_timeout, dry_run=dry_run)
+            client = LeasedClient(settings.api_url, tokens, timeout=settings.request_timeout, dry_run=dry_run,
+                                  limiter=RateLimiter(settings.max_requests_per_second))
             client.on_call = calls
             account = choose_account(client.me(), settings.account_id)
             run_id = uuid.uuid4().hex[:12]

@@ -20,6 +20,7 @@ from singer_sdk import typing as th
 from sqlalchemy.engine import make_url
 
 from target_freshbooks.errors import ConfigError
+from target_freshbooks.limiter import DEFAULT_MAX_REQUESTS_PER_SECOND
 
 DEFAULT_API_URL = "https://api.freshbooks.com"
 DEFAULT_AUTH_URL = "https://auth.freshbooks.com"
@@ -76,6 +77,11 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("lease_settle_seconds", th.CustomType({"type": ["number", "string"]}), default=2.0,
                 description="Seconds the run waits after claiming the FreshBooks account's lease before it "
                             "checks the claim held (longer than a FreshBooks write takes to land)."),
+    th.Property("max_requests_per_second", th.CustomType({"type": ["number", "string"]}),
+                default=DEFAULT_MAX_REQUESTS_PER_SECOND,
+                description="FreshBooks calls per second the target paces itself to (all calls of the run "
+                            "together). FreshBooks publishes no limit: the default is conservative; the pace drops "
+                            "by itself after a 429 and recovers."),
     th.Property("progress_every_seconds", th.CustomType({"type": ["number", "string"]}), default=30.0,
                 description="Seconds between progress lines in the log (records done per stream, rate, and an ETA "
                             "where the total is known); 0 turns them off."),
@@ -213,6 +219,19 @@ def _seconds(value: Any, name: str, default: float, zero_ok: bool) -> float:
     return number
 
 
+def _rate(value: Any, name: str, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"Setting {name} (env {ENV_PREFIX}{name.upper()}) must be a number of calls per second, "
+                          f"more than zero (e.g. {default:g}), got {value!r}.")
+    return number
+
+
 def _boolean(value: Any, name: str) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
@@ -243,6 +262,7 @@ class Settings:
     refund_mode: str = "reduce_payment"
     lease_settle_seconds: float = 2.0
     progress_every_seconds: float = 30.0
+    max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -271,6 +291,7 @@ class Settings:
         settle = check("lease_settle_seconds", _seconds, "lease_settle_seconds", 2.0, True)
         progress_every = check("progress_every_seconds", _seconds, "progress_every_seconds", 30.0, True)
         dry_run = check("dry_run", _boolean, "dry_run")
+        per_second = check("max_requests_per_second", _rate, "max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND)
         ledger_url = _text(config.get("ledger_url")) or default_ledger_url(environ)
         try:
             make_url(ledger_url)
@@ -299,6 +320,7 @@ class Settings:
         return cls(
             lease_settle_seconds=settle,
             progress_every_seconds=progress_every,
+            max_requests_per_second=per_second,
             refund_mode=refund_mode,
             books_closed_through=closed,
             client_id=_text(config["client_id"]),

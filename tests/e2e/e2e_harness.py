@@ -38,6 +38,7 @@ class Pipeline:
             "TARGET_FRESHBOOKS_LEDGER_URL": f"sqlite:///{self.ledger}",
             "TARGET_FRESHBOOKS_TOKEN_KEY": Fernet.generate_key().decode(),
             "TARGET_FRESHBOOKS_LEASE_SETTLE_SECONDS": "0.2",  # loopback writes land in milliseconds
+            "TARGET_FRESHBOOKS_MAX_REQUESTS_PER_SECOND": "1000",  # no rate limit in the sandbox unless asked
         }
 
     def meltano(self, *args: str, check: bool = True, **extra_env: str) -> subprocess.CompletedProcess[str]:

@@ -42,6 +42,7 @@ def target_config(sandbox: RunningSandbox, tmp_path: Path, **extra: Any) -> dict
         "token_encryption_key": TOKEN_KEY,
         "request_timeout": 10,
         "lease_settle_seconds": 0.2,  # loopback writes land in milliseconds
+        "max_requests_per_second": 1000,  # the sandbox sets no rate limit unless a test asks for one
         **extra,
     }
 
