@@ -189,3 +189,19 @@ def test_journal_entry_mode_compares_totals_per_month_and_account() -> None:
     assert report.drifted
     assert {p.measure for p in report.periods if p.servicetitan != p.freshbooks} == {
         "undeposited_funds", "balance (debits - credits)"}
+
+
+def test_remainder_applied_later_keeps_its_prepayment_note_without_drift() -> None:
+    st, fb = books()
+    st["invoices"][1]["balance"] = "30.00"
+    st["payments"].append(st_payment(31, 1, "20.00", {11: "20.00"}))  # its remainder, applied since
+    fb["invoices"][1]["outstanding"], fb["invoices"][1]["paid"] = money("30.00"), money("20.00")
+    fb["credit_notes"].append({"id": 800, "clientid": 500, "credit_number": "PP-31", "amount": money("20.00"),
+                               "credit_type": "prepayment", "create_date": "2026-05-12", "vis_state": 0,
+                               "notes": "Unapplied remainder\n[servicetitan:payment:31:unapplied]",
+                               "lines": [{"name": "Prepayment", "qty": "1", "unit_cost": money("20.00")}]})
+    fb["payments"].append(fb_payment(702, 901, "20.00", "Credit applied from PP-31\n"
+                                     "[servicetitan:payment:31:invoice:11]", type="Credit"))
+    report = run(st, fb)
+    assert kinds(report) == set()
+    assert not report.drifted

@@ -138,13 +138,18 @@ def object_differences(st: ServiceTitanBooks, fb: FreshBooksBooks, rules: Rules)
             kind = marker_key.split(":")[1] if marker_key.count(":") >= 2 else ""
             if marker_key in seen_markers or kind not in ("payment", "creditmemo", "invoice"):
                 continue
+            if (stream == "payments") != _is_application(marker_key):
+                continue  # e.g. a Credit payment's note naming the credit note it applies ([...:unapplied])
             if kind == "invoice" and (stream == "payments" or marker_key in negative):
                 continue  # an adjustment's applications: counted in AR, not checked one by one
             base = _base_key(marker_key)
+            if marker_key.endswith(":unapplied") and base in st.synced_keys:
+                continue  # a remainder's prepayment note stays once ServiceTitan applies the remainder: its credit
+                # is applied from it (Credit payments), which AR counts
             why = ("waits on an invoice not posted in ServiceTitan" if base in st.held_keys
                    else "has no active, in-scope ServiceTitan record")
             for obj in objs:
-                found.append(Difference("only_in_freshbooks", "payments" if kind == "payment" else "credit_notes",
+                found.append(Difference("only_in_freshbooks", stream,
                                         f"{marker_key} {why}", base, _fid(obj), None, None, dec(obj.get("amount"))))
     for obj in fb.foreign_payments:
         found.append(Difference("made_in_freshbooks", "payments", f"payment {_fid(obj)} on invoice "

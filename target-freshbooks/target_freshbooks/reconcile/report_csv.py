@@ -14,6 +14,7 @@ from typing import Any
 
 from target_freshbooks.reconcile.model import Difference, Reconciliation
 
+STREAM_OF_KIND = {"invoice": "invoices", "payment": "payments", "creditmemo": "credit_notes"}
 COLUMNS = ("kind", "stream", "customer_id", "name", "source_key", "freshbooks_id", "servicetitan", "freshbooks",
            "timing", "difference", "status", "detail")
 
@@ -31,7 +32,8 @@ def rows(report: Reconciliation) -> list[dict[str, str]]:
                     "freshbooks": d.freshbooks_amount, "difference": diff,
                     "status": "reported" if d.kind == "made_in_freshbooks" else "drift", "detail": d.detail})
     for t in report.timing:
-        out.append({"kind": "timing", "stream": t.source_key.split(":")[1] if ":" in t.source_key else "",
+        kind = t.source_key.split(":")[1] if t.source_key.count(":") >= 2 else ""
+        out.append({"kind": "timing", "stream": STREAM_OF_KIND.get(kind, kind),
                     "customer_id": t.customer_id, "source_key": t.source_key, "timing": t.amount,
                     "status": "timing", "detail": t.reason})
     for c in report.customers:

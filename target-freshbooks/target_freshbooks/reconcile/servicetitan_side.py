@@ -90,6 +90,7 @@ class ServiceTitanBooks:
     timing_items: list[TimingDifference] = field(default_factory=list)
     expected: list[Expected] = field(default_factory=list)                # payments, credit applications, notes
     held_keys: set[str] = field(default_factory=set)                      # held-back documents' source keys
+    synced_keys: set[str] = field(default_factory=set)                    # in-scope documents FreshBooks has
     cash: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     revenue: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
 
@@ -193,6 +194,7 @@ def servicetitan_books(data: Mapping[str, list[dict[str, Any]]], rules: Rules) -
                 "payment waits on an invoice not posted yet (held back whole, parked by the connector)"))
             continue
         books.cash[month(business_date(doc.get("date"), zone))] += dec(doc.get("total"))
+        books.synced_keys.add(key)
         refund = bool(doc.get("refundedPaymentId"))
         if refund and rules.refund_mode == "reduce_payment":
             continue  # it lowers the payment it refunds
