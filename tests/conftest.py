@@ -7,6 +7,9 @@ freely without seeing each other's changes.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +59,15 @@ def postgres_cluster() -> Iterator[Cluster]:
 def postgres_url(postgres_cluster: Cluster) -> str:
     """A new empty database on the session's cluster: its SQLAlchemy URL."""
     return postgres_cluster.create_database("ledger")
+
+
+@pytest.fixture(scope="session")
+def meltano_sys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Meltano system directory with the project's plugins installed (once per session)."""
+    sys_dir = tmp_path_factory.mktemp("meltano-sys")
+    meltano = shutil.which("meltano", path=str(Path(sys.executable).parent)) or "meltano"
+    env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(sys_dir), "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run([meltano, "install"], cwd=Path(__file__).resolve().parents[1], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return sys_dir

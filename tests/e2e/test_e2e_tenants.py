@@ -12,20 +12,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
-from cryptography.fernet import Fernet
-from e2e_harness import REPO, Pipeline
+from e2e_harness import REPO
 from e2e_truth import expected_sync
 from postgres_cluster import Cluster
-from sandbox.testing import RunningSandbox, running_sandbox, seed_database
-
-from sandbox import credentials
+from sandbox.freshbooks.testing import SideDoor
+from sandbox.testing import RunningSandbox
+from tenants import COMPANIES, company_env, tenant_sandboxes
 
 sys.path.insert(0, str(REPO / "orchestrate"))
 import isolated_run
@@ -33,47 +30,13 @@ import isolated_run
 pytestmark = pytest.mark.e2e
 
 INVOICES = 60
-
-
-@dataclass(frozen=True)
-class Company:
-    """One block of meltano.yml's `environments` (name, tenant, account) and its own seed."""
-
-    name: str
-    tenant: str
-    account: str
-    seed: int
-
-
-COMPANIES = (Company("acme", "1000001", "ACME01", 11), Company("birch", "1000002", "BRCH02", 12),
-             Company("cedar", "1000003", "CEDR03", 13))
 PIPELINE = ("run", "tap-servicetitan", "servicetitan-to-freshbooks", "target-freshbooks")
 
 
 @pytest.fixture
-def tenant_sandboxes(tmp_path: Path) -> Iterator[dict[str, RunningSandbox]]:
-    with ExitStack() as stack:
-        running = {}
-        for company in COMPANIES:
-            seed_database(tmp_path / f"{company.name}-seed.db", seed=company.seed, invoices=INVOICES)
-            running[company.name] = stack.enter_context(running_sandbox(
-                tmp_path / f"{company.name}.db", template=tmp_path / f"{company.name}-seed.db",
-                st={"tenant_id": company.tenant}, fb={"account_id": company.account}))
+def sandboxes(tmp_path: Path) -> Iterator[dict[str, RunningSandbox]]:
+    with tenant_sandboxes(tmp_path, INVOICES) as running:
         yield running
-
-
-def company_env(pipeline: Pipeline, company: Company, shared: dict[str, str]) -> dict[str, str]:
-    """What an operator sets for one company: the shared app secrets, ledger and state; the company's own."""
-    env = {k: v for k, v in pipeline.env.items() if k != "TARGET_FRESHBOOKS_TOKEN_KEY"}
-    upper = company.name.upper()
-    return {**env, **shared, "MELTANO_ENVIRONMENT": company.name,
-            "TAP_SERVICETITAN_APP_KEY": credentials.ST_APP_KEY,
-            "TARGET_FRESHBOOKS_CLIENT_ID": credentials.FB_CLIENT_ID,
-            "TARGET_FRESHBOOKS_CLIENT_SECRET": credentials.FB_CLIENT_SECRET,
-            "TARGET_FRESHBOOKS_REDIRECT_URI": credentials.FB_REDIRECT_URI,
-            f"{upper}_ST_CLIENT_ID": credentials.ST_CLIENT_ID,
-            f"{upper}_ST_CLIENT_SECRET": credentials.ST_CLIENT_SECRET,
-            f"{upper}_FRESHBOOKS_TOKEN_KEY": Fernet.generate_key().decode()}
 
 
 def sql(url: str, query: str) -> list[tuple]:
@@ -82,12 +45,10 @@ def sql(url: str, query: str) -> list[tuple]:
 
 
 def test_three_tenants_at_once_share_ledger_and_state_and_nothing_crosses(
-        tenant_sandboxes: dict[str, RunningSandbox], meltano_sys_dir: Path, postgres_cluster: Cluster,
-        tmp_path: Path) -> None:
+        sandboxes: dict[str, RunningSandbox], meltano_sys_dir: Path, postgres_cluster: Cluster) -> None:
     ledger_url, state_url = postgres_cluster.create_database("ledger"), postgres_cluster.create_database("meltano")
     shared = {"TARGET_FRESHBOOKS_LEDGER_URL": ledger_url, "MELTANO_DATABASE_URI": state_url}
-    pipelines = {c.name: Pipeline(tenant_sandboxes[c.name], meltano_sys_dir, tmp_path / c.name) for c in COMPANIES}
-    envs = {c.name: company_env(pipelines[c.name], c, shared) for c in COMPANIES}
+    envs = {c.name: company_env(c, sandboxes[c.name], meltano_sys_dir, shared) for c in COMPANIES}
     for company in COMPANIES:  # adding a company: its block, then its FreshBooks consent once
         done = isolated_run.run(["invoke", "target-freshbooks:authorize"], envs[company.name], timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
@@ -100,11 +61,11 @@ def test_three_tenants_at_once_share_ledger_and_state_and_nothing_crosses(
 
     ledger_invoices = sql(ledger_url, "SELECT tenant, account_id, freshbooks_id FROM id_map WHERE stream = 'invoices'")
     for company in COMPANIES:
-        fb = pipelines[company.name].fb
+        fb = SideDoor(sandboxes[company.name].fb_url)
         preexisting = set(fb.preexisting()["records"]["invoices"])
         synced = {i["invoice_number"]: Decimal(i["amount"]["amount"]) for i in fb.records("invoices")
                   if i["vis_state"] == 0 and i["id"] not in preexisting}
-        expected = expected_sync(tenant_sandboxes[company.name].ctx.store).invoices
+        expected = expected_sync(sandboxes[company.name].ctx.store).invoices
         assert len(expected) > 10
         # Every invoice of this tenant, once, to the cent; what else is there is this tenant's own too.
         assert {n: synced.get(n) for n in expected} == {n: Decimal(i["total"]) for n, i in expected.items()}
