@@ -49,6 +49,7 @@ from target_freshbooks.errors import (
     TransientError,
     UnauthorizedError,
 )
+from target_freshbooks.lookups import Lookups
 
 if TYPE_CHECKING:
     from target_freshbooks.auth import TokenManager
@@ -219,6 +220,7 @@ class FreshBooksClient:
                                   else late_write_settle)
         self.sleep = sleep
         self._fake_ids = itertools.count(1)
+        self.lookups = Lookups(self._pages, self._first_page, eager=dry_run)
         retry_transient = backoff.on_exception(
             backoff.expo, TransientError, max_tries=self.transient_tries, max_time=self.transient_max_time,
             factor=self.backoff_factor, max_value=self.max_backoff,
@@ -245,33 +247,54 @@ class FreshBooksClient:
         """Every row of a list endpoint, page by page (`per_page=100`)."""
         if self._names_placeholder(path, params):
             return
-        for page in itertools.count(1):
-            result = _result(self._request("GET", path, [*params, ("page", page), ("per_page", PER_PAGE)],
-                                           None, ref))
-            rows = result.get(plural) or []
+        yield from self._pages(path, plural, params, ref, 1, limit_pages)
+
+    def search(self, path: str, plural: str, filters: Params, ref: RecordRef | None = None) -> list[dict[str, Any]]:
+        """The rows a filtered list call returns: from the resource's listing once it is read (`lookups`)."""
+        if self._names_placeholder(path, filters):
+            return []
+        rows = self.lookups.search(path, plural, list(filters), ref)
+        return list(self.list_all(path, plural, filters, ref)) if rows is None else rows
+
+    def _pages(self, path: str, plural: str, params: Params, ref: RecordRef | None, start: int = 1,
+               limit_pages: int | None = None) -> Iterator[dict[str, Any]]:
+        for page in itertools.count(start):
+            rows, pages = self._page(path, plural, params, ref, page)
             yield from rows
-            pages = int(result.get("pages") or 0)
             if not rows or page >= pages or (limit_pages and page >= limit_pages):
                 return
+
+    def _first_page(self, path: str, plural: str, params: Params, ref: RecordRef | None) -> tuple[list[Any], int]:
+        return self._page(path, plural, params, ref, 1)
+
+    def _page(self, path: str, plural: str, params: Params, ref: RecordRef | None,
+              page: int) -> tuple[list[Any], int]:
+        result = _result(self._request("GET", path, [*params, ("page", page), ("per_page", PER_PAGE)], None, ref))
+        return list(result.get(plural) or []), int(result.get("pages") or 0)
 
     def create(self, path: str, single: str, body: dict[str, Any], ref: RecordRef | None) -> dict[str, Any]:
         if self.dry_run:
             fake = {"id": f"{DRY_RUN_ID}{next(self._fake_ids)}", **body}
             logger.info("[dry run] would POST %s for %s", path, ref)
             return fake
-        return _result(self._request("POST", path, (), {single: body}, ref)).get(single) or {}
+        obj = _result(self._request("POST", path, (), {single: body}, ref)).get(single) or {}
+        self.lookups.written(path, obj)
+        return obj
 
     def update(self, path: str, single: str, body: dict[str, Any], ref: RecordRef | None) -> dict[str, Any]:
         if self.dry_run:
             logger.info("[dry run] would PUT %s for %s", path, ref)
             return dict(body)
-        return _result(self._request("PUT", path, (), {single: body}, ref)).get(single) or {}
+        obj = _result(self._request("PUT", path, (), {single: body}, ref)).get(single) or {}
+        self.lookups.written(path, obj, object_id=path.rsplit("/", 1)[-1])
+        return obj
 
     def delete(self, path: str, ref: RecordRef | None) -> None:
         if self.dry_run:
             logger.info("[dry run] would DELETE %s for %s", path, ref)
             return
         self._request("DELETE", path, (), None, ref)
+        self.lookups.deleted(path)
 
     def _names_placeholder(self, path: str, params: Params) -> bool:
         """A dry run's made-up id: FreshBooks has nothing under it, so a read for it finds nothing."""
@@ -331,10 +354,11 @@ class FreshBooksClient:
         body = _json(response)
         details = parse_errors(body)
         if status == 429:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             if self.limiter is not None:
                 self.limiter.throttled()
             raise RateLimitedError("rate limited", method=method, endpoint=path, status=status, details=details,
-                                   ref=ref, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+                                   ref=ref, retry_after=retry_after)
         if self.limiter is not None:
             self.limiter.passed()
         if status >= 500:

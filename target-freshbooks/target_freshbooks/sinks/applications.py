@@ -260,7 +260,7 @@ class ApplicationWriter:
         tag = marker(app_key)
         for extra in ([], [("search[vis_state]", 1)]):
             filters = [(f"search[{self.parent_field}]", invoice_id), *extra]
-            rows = [row for row in self.ctx.client.list_all(self.path(), self.kind.resource.plural, filters, ref)
+            rows = [row for row in self.ctx.client.search(self.path(), self.kind.resource.plural, filters, ref)
                     if tag in (row.get("note") or "")]
             if extra:
                 rows = [row for row in rows if refunds_in(row.get("note"))]

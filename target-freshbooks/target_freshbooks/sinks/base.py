@@ -160,7 +160,8 @@ def confirmed_create(ctx: SinkContext, path: str, single: str, body: dict[str, A
         except AmbiguousWriteError as exc:
             last = exc
             ctx.audit(ref, "create_unconfirmed", http_status=exc.status, error=str(exc))
-            match = find()
+            with ctx.client.lookups.live():  # FreshBooks itself, never a listing read before the create
+                match = find()
             if match is not None:
                 ctx.audit(ref, "create", freshbooks_id=match.freshbooks_id,
                           detail=f"confirmed after an unanswered create: found by {match.how}")
@@ -229,7 +230,7 @@ class ResourceSink:
         return owner is not None and owner != source_key
 
     def search(self, filters: list[tuple[str, Any]], ref: RecordRef) -> list[dict[str, Any]]:
-        return list(self.ctx.client.list_all(self.path(), self.resource.plural, filters, ref))
+        return self.ctx.client.search(self.path(), self.resource.plural, filters, ref)
 
     def adopt(self, source_key: str, match: Match, ref: RecordRef, payload_digest: str | None) -> None:
         self.ctx.ledger.save_mapping(self.stream, source_key, match.freshbooks_id, payload_digest, origin="adopted")

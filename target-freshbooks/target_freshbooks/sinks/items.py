@@ -1,7 +1,7 @@
 """`items` → FreshBooks items (`items/items`).
 
 Natural keys: the SKU (`search[sku]`, exact match re-checked), then the exact name among all items
-(FreshBooks has no name filter; the list is read once per run), skipping an item whose SKU is set and
+(FreshBooks has no name filter; the list is read once per run, `lookups`), skipping an item whose SKU is set and
 different, and any item that belongs to another source key. A created item always carries a SKU: the
 record's, else its source key, so that it can be found again without the ledger.
 """
@@ -14,7 +14,6 @@ from target_freshbooks.errors import RecordRef
 from target_freshbooks.sinks.base import Match, Resource, ResourceSink, as_fb_id, pick, require
 
 FIELDS = ("name", "description", "sku", "unit_cost", "qty", "inventory")
-ALL_ITEMS_CACHE = "items:all"
 
 
 class ItemsSink(ResourceSink):
@@ -35,11 +34,6 @@ class ItemsSink(ResourceSink):
     def sku_of(record: dict[str, Any], source_key: str) -> str:
         return str(record.get("sku") or source_key)
 
-    def create(self, record: dict[str, Any], payload: dict[str, Any], ref: RecordRef) -> tuple[str, dict[str, Any]]:
-        created = super().create(record, payload, ref)
-        self.ctx.cache.pop(ALL_ITEMS_CACHE, None)
-        return created
-
     def find_existing(self, record: dict[str, Any], payload: dict[str, Any] | None, ref: RecordRef) -> Match | None:
         sku = self.sku_of(record, ref.source_key)
         rows = [row for row in self.search([("search[sku]", sku)], ref)
@@ -59,11 +53,8 @@ class ItemsSink(ResourceSink):
         return None
 
     def all_items(self, ref: RecordRef) -> list[dict[str, Any]]:
-        cached = self.ctx.cache.get(ALL_ITEMS_CACHE)
-        if cached is None:
-            cached = self.search([], ref)
-            self.ctx.cache[ALL_ITEMS_CACHE] = cached
-        return cached
+        """Every item: listed once per run, and kept current with the items the run creates (`lookups`)."""
+        return self.search([], ref)
 
     def adopt_for_line(self, source_key: str, fallback: dict[str, Any], needed_by: RecordRef) -> str | None:
         """For an invoice line's item whose record is not in this run: find it by the line's SKU or name."""
