@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 
 SERVER_USER = "postgres"
+SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin"
 INSTALL_LOCK = Path(tempfile.gettempdir()) / "connector-tests-apt.lock"
 
 
@@ -98,10 +99,11 @@ def as_unprivileged(base: Path) -> list[str]:
     try:
         owner = pwd.getpwnam(SERVER_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", SERVER_USER], check=True, capture_output=True)
+        useradd = shutil.which("useradd", path=SBIN_PATH) or "useradd"
+        subprocess.run([useradd, "--system", "--no-create-home", SERVER_USER], check=True, capture_output=True)
         owner = pwd.getpwnam(SERVER_USER)
     os.chown(base, owner.pw_uid, owner.pw_gid)
-    return ["runuser", "-u", SERVER_USER, "--"]
+    return [shutil.which("runuser", path=SBIN_PATH) or "runuser", "-u", SERVER_USER, "--"]
 
 
 @contextmanager
@@ -116,15 +118,15 @@ def running_cluster() -> Iterator[Cluster]:
     initdb, pg_ctl = binaries
     base = Path(tempfile.mkdtemp(prefix="connector-pg-"))
     base.chmod(0o755)
-    prefix = as_unprivileged(base)
     data, port = base / "data", free_port()
     try:
+        prefix = as_unprivileged(base)
         subprocess.run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", SERVER_USER, "--no-sync"],
                        check=True, capture_output=True, timeout=120)
         subprocess.run([*prefix, pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "-o",
                         f"-p {port} -h 127.0.0.1 -k {base} -F -c max_connections=200", "start"],
                        check=True, capture_output=True, timeout=120)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         log = (base / "log").read_text() if (base / "log").exists() else ""
         shutil.rmtree(base, ignore_errors=True)
         detail = getattr(exc, "stderr", b"") or b""
