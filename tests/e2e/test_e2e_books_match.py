@@ -8,6 +8,7 @@ Expectations come from ServiceTitan's own records (`books_truth`), never from th
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -103,5 +104,18 @@ def test_books_stay_matched_through_four_weeks_of_business(pipeline: Pipeline) -
     if final.months:
         proof.problems.append(f"money per month differs:\n{final.month_table()}")
 
+    # The product's own check agrees: `reconcile` (a Meltano plugin command) finds nothing beyond timing.
+    done = reconcile(pipeline)
+    proof.log(f"reconcile exited {done.returncode}:\n{done.stdout}")
+    if done.returncode != 0:
+        proof.problems.append(f"reconcile exited {done.returncode} (expected 0):\n{done.stdout}\n{done.stderr[-3000:]}")
+
     proof.log(f"done: {len(proof.problems)} problems")
     assert not proof.problems, "\n\n".join(proof.problems)
+
+
+def reconcile(pipeline: Pipeline) -> subprocess.CompletedProcess[str]:
+    """`meltano invoke target-freshbooks:reconcile` against this test's sandbox (its own ports)."""
+    return pipeline.meltano("invoke", "target-freshbooks:reconcile", "--out", str(pipeline.ledger.parent / "reconcile"),
+                            check=False, TARGET_FRESHBOOKS_SERVICETITAN_API_URL=pipeline.sandbox.st_url,
+                            TARGET_FRESHBOOKS_SERVICETITAN_AUTH_URL=pipeline.sandbox.st_url)
