@@ -58,3 +58,12 @@ def test_kill_9_and_every_fault_kind_leave_freshbooks_as_a_fault_free_run_does(
 
     assert result.kills >= KILLS, f"only {result.kills} kills after writing started"
     assert not result.problems, "\n".join(result.problems) + "\n\n" + report(result, 300, DEFAULT_RATE)
+
+    # After the chaos (faults off again), `reconcile` finds nothing beyond timing differences.
+    chaotic = chaos.chaotic
+    done = chaotic.meltano("invoke", "target-freshbooks:reconcile", "--out", str(tmp_path / "reconcile"), check=False,
+                           TARGET_FRESHBOOKS_SERVICETITAN_API_URL=chaotic.sandbox.st_url,
+                           TARGET_FRESHBOOKS_SERVICETITAN_AUTH_URL=chaotic.sandbox.st_url)
+    print(done.stdout, flush=True)
+    assert done.returncode == 0, (f"reconcile after the chaos exited {done.returncode}:\n{done.stdout}\n"
+                                  f"{done.stderr[-3000:]}")
