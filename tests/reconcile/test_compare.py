@@ -82,6 +82,7 @@ def test_matching_books_with_a_pending_invoice_are_timing_not_drift() -> None:
     by_customer = {c.customer_id: c.status for c in report.customers}
     assert by_customer == {"1": "match", "2": "timing"}
     assert report.totals["accounts receivable"] == (D("130.00"), D("50.00"))
+    assert report.totals["AR net of timing"] == (D("50.00"), D("50.00"))
 
 
 def test_payment_taken_in_freshbooks_is_made_in_freshbooks_and_an_edit_is_amount() -> None:

@@ -287,9 +287,11 @@ def reconcile(st: ServiceTitanBooks, fb: FreshBooksBooks, rules: Rules, report: 
     report.timing = list(st.timing_items)
     report.aging = aging(st, fb, as_of)
     report.periods = periods(st, fb)
+    st_ar, timing, fb_ar = sum(st.ar.values(), ZERO), sum(st.timing.values(), ZERO), sum(fb.ar.values(), ZERO)
     report.totals = {
-        "accounts receivable": (sum(st.ar.values(), ZERO), sum(fb.ar.values(), ZERO)),
-        "timing differences": (sum(st.timing.values(), ZERO), ZERO),
+        "accounts receivable": (st_ar, fb_ar),
+        "timing differences": (timing, ZERO),
+        "AR net of timing": (st_ar - timing, fb_ar),
         "cash": (sum(st.cash.values(), ZERO), sum(fb.cash.values(), ZERO)),
         "revenue": (sum(st.revenue.values(), ZERO), sum(fb.revenue.values(), ZERO)),
     }
