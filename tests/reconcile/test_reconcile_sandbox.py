@@ -113,3 +113,31 @@ def test_cannot_finish_exits_2_naming_the_fix(books: Books, monkeypatch: pytest.
     result = books.reconcile()
     assert result.exit_code == 2, result.output
     assert "error" in result.output and "Traceback" not in result.output
+
+
+def test_replay_force_by_source_key_overwrites_a_bookkeepers_edit_only_when_asked(books: Books) -> None:
+    books.sync()
+    fb = books.fb
+    invoice = next(inv for inv in fb.records("invoices") if inv["invoice_number"].startswith("ST-")
+                   and inv.get("vis_state", 0) == 0 and Decimal(inv["amount"]["amount"]) > 0)
+    st_invoice = next(inv for inv in iter_records(books.sandbox.ctx.store, "invoices")
+                      if "ST-" + str(inv.get("referenceNumber") or inv["id"]) == invoice["invoice_number"])
+    key = f"servicetitan:invoice:{st_invoice['id']}"
+    fb.update("invoices", invoice["id"], {"lines": [{"name": "Edited by the office", "qty": "1",
+                                                      "unit_cost": {"amount": "1.00", "code": "USD"}}]})
+    assert Decimal(fb.record("invoices", invoice["id"])["amount"]["amount"]) != Decimal(st_invoice["total"])
+
+    result = books.reconcile()
+    assert result.exit_code == 1, result.output
+    latest = json.loads((books.tmp_path / "reports" / "latest.json").read_text())
+    assert [(d["kind"], d["source_key"]) for d in latest["differences"] if d["kind"] != "made_in_freshbooks"] == [
+        ("amount", key)], result.output
+
+    plain = books.command("replay", "--source-key", key)  # without --force: today's replay, nothing to re-send
+    assert plain.exit_code == 0, plain.output
+    assert Decimal(fb.record("invoices", invoice["id"])["amount"]["amount"]) == Decimal("1.00")
+
+    forced = books.command("replay", "--force", "--source-key", key)
+    assert forced.exit_code == 0, forced.output
+    assert Decimal(fb.record("invoices", invoice["id"])["amount"]["amount"]) == Decimal(st_invoice["total"])
+    assert books.reconcile().exit_code == 0
