@@ -4,12 +4,14 @@ PostgreSQL ledger and one Meltano state database shared by all.
 
 Each tenant is its own sandbox (its own seed, tenant id and account id). Each account must hold exactly its
 own tenant's invoices; ledger rows, tokens, locks and state stay with their company; and the runs, started
-together, do not collide on Meltano's run directory (`orchestrate/isolated_run.py`).
+together, do not collide on Meltano's run directory (`orchestrate/isolated_run.py`): not across companies, and
+not when one company's run overlaps its own previous one (that one is refused, saying why, or runs after it).
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.e2e
 
 INVOICES = 60
 PIPELINE = ("run", "tap-servicetitan", "servicetitan-to-freshbooks", "target-freshbooks")
+OVERLAP_REFUSALS = ("already running", "Another target-freshbooks run", "Another deployment")
 
 
 @pytest.fixture
@@ -53,22 +56,32 @@ def test_three_tenants_at_once_share_ledger_and_state_and_nothing_crosses(
         done = isolated_run.run(["invoke", "target-freshbooks:authorize"], envs[company.name], timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
 
-    with ThreadPoolExecutor(len(COMPANIES)) as pool:
-        runs = dict(zip(envs, pool.map(lambda env: isolated_run.run(PIPELINE, env, timeout=600), envs.values()),
-                        strict=True))
-    assert {name: done.returncode for name, done in runs.items()} == dict.fromkeys(envs, 0), \
-        {name: done.stderr[-3000:] for name, done in runs.items() if done.returncode}
+    # All three companies at once, and acme twice (a run overlapping its own previous one).
+    starts = [*envs, "acme"]
+    with ThreadPoolExecutor(len(starts)) as pool:
+        runs = list(pool.map(lambda name: (name, isolated_run.run(PIPELINE, envs[name], timeout=600)), starts))
+    assert not [name for name, done in runs if "Invalid catalog" in done.stderr]
+    acme = [done for name, done in runs if name == "acme"]
+    others = {name: done for name, done in runs if name != "acme"}
+    assert {name: done.returncode for name, done in others.items()} == {"birch": 0, "cedar": 0}, \
+        {name: done.stderr[-3000:] for name, done in others.items() if done.returncode}
+    assert 0 in [done.returncode for done in acme], [done.stderr[-3000:] for done in acme]
+    for refused in (done for done in acme if done.returncode):  # refused before writing, saying why
+        assert any(reason in refused.stderr for reason in OVERLAP_REFUSALS), refused.stderr[-3000:]
 
     ledger_invoices = sql(ledger_url, "SELECT tenant, account_id, freshbooks_id FROM id_map WHERE stream = 'invoices'")
     for company in COMPANIES:
         fb = SideDoor(sandboxes[company.name].fb_url)
         preexisting = set(fb.preexisting()["records"]["invoices"])
-        synced = {i["invoice_number"]: Decimal(i["amount"]["amount"]) for i in fb.records("invoices")
-                  if i["vis_state"] == 0 and i["id"] not in preexisting}
+        synced = [i for i in fb.records("invoices") if i["vis_state"] == 0 and i["id"] not in preexisting]
+        copies = Counter(i["invoice_number"] for i in synced)
+        totals = {i["invoice_number"]: Decimal(i["amount"]["amount"]) for i in synced}
         expected = expected_sync(sandboxes[company.name].ctx.store).invoices
         assert len(expected) > 10
         # Every invoice of this tenant, once, to the cent; what else is there is this tenant's own too.
-        assert {n: synced.get(n) for n in expected} == {n: Decimal(i["total"]) for n, i in expected.items()}
+        assert {n: copies[n] for n in expected} == dict.fromkeys(expected, 1), company.name
+        assert {n: totals[n] for n in expected} == {n: Decimal(i["total"]) for n, i in expected.items()}
+        assert max(copies.values()) == 1, f"{company.name}: duplicated invoices"
         account_ids = {str(i["id"]) for i in fb.records("invoices")}
         mine = {fid for tenant, account, fid in ledger_invoices
                 if (tenant, account) == (company.tenant, company.account)}
