@@ -50,7 +50,7 @@ def read_streams(tap_config: Mapping[str, Any], names: Iterable[str]) -> dict[st
             found[name] = []
             continue
         stream._write_state_message = lambda: None  # type: ignore[method-assign]  # reading only: no STATE out
-        found[name] = list(stream.get_records(None))
+        found[name] = [record for record in stream.get_records(None) if isinstance(record, dict)]
         logger.info("reconcile: ServiceTitan %s: %d records", name, len(found[name]))
     return found
 
