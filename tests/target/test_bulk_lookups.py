@@ -90,3 +90,18 @@ def test_creates_whose_answer_is_lost_are_checked_in_freshbooks_not_in_the_listi
     invoices = [i for i in env.fb.records("invoices") if i["invoice_number"].startswith("LOST-")]
     payments = [p for p in env.fb.records("payments") if "[lost:payment:" in (p.get("note") or "")]
     assert (len(clients), len(invoices), len(payments)) == (n // 2, n, n // 2)  # each once, none twice
+
+
+def test_a_dry_run_reads_each_resource_once_not_once_per_record(env: TargetEnv) -> None:
+    n = 40
+    assert env.run(backfill(n, "dry")).exit_code == 0
+    lost = {**env.config, "ledger_url": f"sqlite:///{env.tmp_path / 'dry-ledger.db'}"}
+    authorize_target(lost, env.tmp_path)
+    env.fb.reset_stats()
+    run = env.run(backfill(n, "dry"), ledger_url=lost["ledger_url"], dry_run=True)
+
+    assert run.exit_code == 0
+    assert run.counts("clients") == {"adopted": n // 2} and run.counts("invoices") == {"adopted": n}
+    assert env.fb.writes() == 0
+    reads = sum(count for key, count in stats(env)["calls"].items() if key.startswith("GET /accounting/"))
+    assert reads <= 2 * LISTED_RESOURCES, stats(env)["calls"]  # a listing (one page here) of each resource

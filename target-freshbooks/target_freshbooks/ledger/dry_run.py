@@ -1,4 +1,5 @@
-"""A ledger view for dry runs: reads the real ledger, keeps every write in memory."""
+"""A ledger view for dry runs: reads the real ledger, keeps every write in memory (indexed by FreshBooks id
+and by parent, so a lookup never scans every mapping the run made)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ class DryRunLedger(AccountLedger):
     def __init__(self, real: AccountLedger) -> None:
         super().__init__(real.ledger, real.tenant, real.account_id)
         self.mappings: dict[Key, IdMapEntry | None] = {}
+        self.by_id: dict[Key, str] = {}
+        """(stream, FreshBooks id) → the source key this run mapped to it."""
+        self.by_parent: dict[Key, set[str]] = {}
+        """(stream, parent key) → source keys whose mapping this run wrote under that parent."""
         self.parked: dict[Key, ParkedRecord | None] = {}
         self.pending_overlay: dict[Key, str | None] = {}
         self.audit_trail: list[dict[str, Any]] = []
@@ -25,19 +30,21 @@ class DryRunLedger(AccountLedger):
         return super().mapping(stream, source_key)
 
     def key_for_id(self, stream: str, freshbooks_id: str) -> str | None:
-        for (s, key), entry in self.mappings.items():
-            if s == stream and entry is not None and entry.freshbooks_id == str(freshbooks_id):
+        key = self.by_id.get((stream, str(freshbooks_id)))
+        if key is not None:
+            entry = self.mappings.get((stream, key))
+            if entry is not None and entry.freshbooks_id == str(freshbooks_id):
                 return key
         return super().key_for_id(stream, freshbooks_id)
 
     def children(self, stream: str, parent_key: str) -> list[IdMapEntry]:
         found = {e.source_key: e for e in super().children(stream, parent_key)}
-        for (s, key), entry in self.mappings.items():
-            if s != stream:
-                continue
-            if entry is None or entry.parent_key != parent_key or entry.state != "active":
-                found.pop(key, None)
-            else:
+        for key in list(found):
+            if (stream, key) in self.mappings:  # rewritten in this run: its own entry decides
+                found.pop(key)
+        for key in self.by_parent.get((stream, parent_key), ()):
+            entry = self.mappings.get((stream, key))
+            if entry is not None and entry.parent_key == parent_key and entry.state == "active":
                 found[key] = entry
         return list(found.values())
 
@@ -47,6 +54,10 @@ class DryRunLedger(AccountLedger):
             tenant=self.tenant, account_id=self.account_id, stream=stream, source_key=source_key,
             parent_key=parent_key, freshbooks_id=None if freshbooks_id is None else str(freshbooks_id),
             payload_hash=payload_hash, state=state, origin=origin, updated_at=datetime.now(UTC))
+        if freshbooks_id is not None:
+            self.by_id[(stream, str(freshbooks_id))] = source_key
+        if parent_key is not None:
+            self.by_parent.setdefault((stream, parent_key), set()).add(source_key)
 
     def drop_mapping(self, stream: str, source_key: str) -> None:
         self.mappings[(stream, source_key)] = None

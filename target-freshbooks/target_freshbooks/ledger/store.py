@@ -1,4 +1,13 @@
-"""Reading and writing the ledger. Every write commits at once: the ledger must survive a crash mid-run."""
+"""Reading and writing the ledger. Every write commits at once: the ledger must survive a crash mid-run.
+
+What a run reads again and again is kept in memory (`AccountLedger`): id-map rows it has read or written
+(a bounded LRU), and which records are parked, in review or dead-lettered. Only this process writes them
+while it holds the run lock, and every write goes through here, so the copies stay true. Audit entries are
+written with the ledger write that follows them (one transaction), or in batches (`AUDIT_BATCH`,
+`AUDIT_FLUSH_AFTER` seconds) and when the ledger is closed. SQLite runs in WAL mode with `synchronous=NORMAL`:
+a commit survives the process crashing at any point; only an operating-system crash may lose the last ones,
+which a rerun finds again in FreshBooks by natural key.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,8 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, create_engine, delete, event, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from target_freshbooks.errors import RunLockedError
 from target_freshbooks.ledger import migrate
@@ -32,6 +42,11 @@ from target_freshbooks.ledger.models import (
 logger = logging.getLogger("target-freshbooks.ledger")
 
 LOCK_STALE_AFTER = 15 * 60
+MAPPINGS_CACHED = 50_000
+"""Id-map rows an AccountLedger keeps in memory (least recently used dropped first)."""
+AUDIT_BATCH = 200
+AUDIT_FLUSH_AFTER = 2.0
+"""Seconds an audit entry may wait in memory for the next ledger write before it is written on its own."""
 """Seconds without a heartbeat after which another host's lock counts as abandoned."""
 
 
@@ -78,6 +93,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
@@ -109,14 +125,24 @@ class Ledger:
         self.engine = make_engine(url)
         migrate.upgrade(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.before_write: list[Callable[[Session], None]] = []
+        """Called in every transaction, before its commit (an AccountLedger's audit entries waiting in memory)."""
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """One transaction; audit entries waiting in memory are written in it too (`before_write`)."""
         with self.sessions() as session, session.begin():
             yield session
+            for hook in self.before_write:
+                hook(session)
 
     def close(self) -> None:
-        self.engine.dispose()
+        try:
+            if self.before_write:
+                with self.session():
+                    pass
+        finally:
+            self.engine.dispose()
 
     def account(self, tenant: str, account_id: str) -> AccountLedger:
         return AccountLedger(self, tenant, account_id)
@@ -250,6 +276,13 @@ class AccountLedger:
         self.ledger = ledger
         self.tenant = tenant
         self.account_id = account_id
+        self._mappings: OrderedDict[tuple[str, str], IdMapEntry | None] = OrderedDict()
+        self._known: set[int] | None = None
+        """Hashes of the (stream, source key) the id map holds: a key not among them needs no query."""
+        self._pending: dict[tuple[str, str], set[str]] | None = None
+        self._audits: list[AuditEntry] = []
+        self._audits_since = 0.0
+        ledger.before_write.append(self._write_audits)
 
     def _scope(self, model: Any) -> list[Any]:
         return [model.tenant == self.tenant, model.account_id == self.account_id]
@@ -257,9 +290,31 @@ class AccountLedger:
     # Id map --------------------------------------------------------------------------------------------
 
     def mapping(self, stream: str, source_key: str) -> IdMapEntry | None:
+        key = (stream, source_key)
+        if key in self._mappings:
+            self._mappings.move_to_end(key)
+            return self._mappings[key]
+        if hash(key) not in self._known_keys():
+            return None
         with self.ledger.session() as s:
-            return s.scalars(select(IdMapEntry).where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
-                                                      IdMapEntry.source_key == source_key)).first()
+            entry = s.scalars(select(IdMapEntry).options(defer(IdMapEntry.last_payload))
+                              .where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
+                                     IdMapEntry.source_key == source_key)).first()
+        self._remember(key, entry)
+        return entry
+
+    def _known_keys(self) -> set[int]:
+        if self._known is None:
+            with self.ledger.session() as s:
+                rows = s.execute(select(IdMapEntry.stream, IdMapEntry.source_key).where(*self._scope(IdMapEntry)))
+                self._known = {hash((stream, key)) for stream, key in rows}
+        return self._known
+
+    def _remember(self, key: tuple[str, str], entry: IdMapEntry | None) -> None:
+        self._mappings[key] = entry
+        self._mappings.move_to_end(key)
+        while len(self._mappings) > MAPPINGS_CACHED:
+            self._mappings.popitem(last=False)
 
     def key_for_id(self, stream: str, freshbooks_id: str) -> str | None:
         """The source key already mapped to this FreshBooks object, if any."""
@@ -276,9 +331,11 @@ class AccountLedger:
 
     def save_mapping(self, stream: str, source_key: str, freshbooks_id: str | None, payload_hash: str | None, *,
                      origin: str, state: str = "active", parent_key: str | None = None) -> None:
+        self._mappings.pop((stream, source_key), None)  # re-read next time if this write fails
         with self.ledger.session() as s:
-            entry = s.scalars(select(IdMapEntry).where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
-                                                       IdMapEntry.source_key == source_key)).first()
+            entry = s.scalars(select(IdMapEntry).options(defer(IdMapEntry.last_payload))
+                              .where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
+                                     IdMapEntry.source_key == source_key)).first()
             if entry is None:
                 entry = IdMapEntry(tenant=self.tenant, account_id=self.account_id, stream=stream,
                                    source_key=source_key)
@@ -289,8 +346,11 @@ class AccountLedger:
             entry.state = state
             entry.parent_key = parent_key
             entry.updated_at = utcnow()
+        self._remember((stream, source_key), entry)
+        self._known_keys().add(hash((stream, source_key)))
 
     def drop_mapping(self, stream: str, source_key: str) -> None:
+        self._mappings.pop((stream, source_key), None)
         with self.ledger.session() as s:
             s.execute(delete(IdMapEntry).where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
                                                IdMapEntry.source_key == source_key))
@@ -299,32 +359,70 @@ class AccountLedger:
 
     def audit(self, run_id: str, stream: str, source_key: str, action: str, *, freshbooks_id: str | None = None,
               http_status: int | None = None, error: str | None = None, detail: str | None = None) -> None:
-        with self.ledger.session() as s:
-            s.add(AuditEntry(at=utcnow(), run_id=run_id, tenant=self.tenant, account_id=self.account_id,
-                             stream=stream, source_key=source_key, action=action,
-                             freshbooks_id=None if freshbooks_id is None else str(freshbooks_id),
-                             http_status=http_status, error=error, detail=detail))
+        if not self._audits:
+            self._audits_since = time.monotonic()
+        self._audits.append(AuditEntry(at=utcnow(), run_id=run_id, tenant=self.tenant, account_id=self.account_id,
+                                       stream=stream, source_key=source_key, action=action,
+                                       freshbooks_id=None if freshbooks_id is None else str(freshbooks_id),
+                                       http_status=http_status, error=error, detail=detail))
+        if len(self._audits) >= AUDIT_BATCH or time.monotonic() - self._audits_since > AUDIT_FLUSH_AFTER:
+            self.flush_audits()
+
+    def flush_audits(self) -> None:
+        """Write the audit entries waiting in memory (a transaction of their own)."""
+        if self._audits:
+            with self.ledger.session():
+                pass
+
+    def _write_audits(self, session: Session) -> None:
+        if self._audits:
+            session.add_all(self._audits)
+            self._audits = []
 
     # Pending places: parked, review, dead letters -------------------------------------------------------
 
     def pending(self, stream: str, source_key: str) -> str | None:
         """Why a record is not in FreshBooks yet: "parked", "in review", "dead-lettered", or None."""
-        with self.ledger.session() as s:
-            if s.scalars(select(ParkedRecord.id).where(*self._scope(ParkedRecord), ParkedRecord.stream == stream,
-                                                       ParkedRecord.source_key == source_key)).first():
-                return "parked"
-            if s.scalars(select(ReviewItem.id).where(*self._scope(ReviewItem), ReviewItem.stream == stream,
-                                                     ReviewItem.source_key == source_key,
-                                                     ReviewItem.resolved_at.is_(None))).first():
-                return "in review"
-            if s.scalars(select(DeadLetter.id).where(*self._scope(DeadLetter), DeadLetter.stream == stream,
-                                                     DeadLetter.source_key == source_key,
-                                                     DeadLetter.resolved_at.is_(None))).first():
-                return "dead-lettered"
+        places = self._pending_places().get((stream, source_key))
+        for place in ("parked", "in review", "dead-lettered"):
+            if places and place in places:
+                return place
         return None
+
+    def _pending_places(self) -> dict[tuple[str, str], set[str]]:
+        """Every pending record of the account and where it waits, read once, then kept by the writes below."""
+        if self._pending is None:
+            found: dict[tuple[str, str], set[str]] = {}
+            models: list[tuple[str, Any, bool]] = [("parked", ParkedRecord, False), ("in review", ReviewItem, True),
+                                                   ("dead-lettered", DeadLetter, True)]
+            with self.ledger.session() as s:
+                for place, model, open_only in models:
+                    query = select(model.stream, model.source_key).where(*self._scope(model))
+                    if open_only:
+                        query = query.where(model.resolved_at.is_(None))
+                    for stream, key in s.execute(query):
+                        found.setdefault((stream, key), set()).add(place)
+            self._pending = found
+        return self._pending
+
+    def _mark(self, stream: str, source_key: str, place: str, on: bool) -> None:
+        if self._pending is None:
+            return
+        places = self._pending.setdefault((stream, source_key), set())
+        if on:
+            places.add(place)
+        else:
+            places.discard(place)
+            if not places:
+                del self._pending[(stream, source_key)]
 
     def park(self, stream: str, source_key: str, record: dict[str, Any], waiting_stream: str, waiting_key: str,
              reason: str) -> None:
+        self._park(stream, source_key, record, waiting_stream, waiting_key, reason)
+        self._mark(stream, source_key, "parked", True)
+
+    def _park(self, stream: str, source_key: str, record: dict[str, Any], waiting_stream: str, waiting_key: str,
+              reason: str) -> None:
         with self.ledger.session() as s:
             row = s.scalars(select(ParkedRecord).where(*self._scope(ParkedRecord), ParkedRecord.stream == stream,
                                                        ParkedRecord.source_key == source_key)).first()
@@ -346,6 +444,7 @@ class AccountLedger:
         with self.ledger.session() as s:
             s.execute(delete(ParkedRecord).where(*self._scope(ParkedRecord), ParkedRecord.stream == stream,
                                                  ParkedRecord.source_key == source_key))
+        self._mark(stream, source_key, "parked", False)
 
     def parked_records(self) -> list[ParkedRecord]:
         with self.ledger.session() as s:
@@ -371,12 +470,14 @@ class AccountLedger:
             row.updated_at = now
             row.resolved_at = None
             row.resolution = None
+        self._mark(stream, source_key, "dead-lettered", True)
 
     def resolve_dead_letter(self, stream: str, source_key: str, resolution: str) -> None:
         with self.ledger.session() as s:
             s.execute(update(DeadLetter).where(*self._scope(DeadLetter), DeadLetter.stream == stream,
                                                DeadLetter.source_key == source_key, DeadLetter.resolved_at.is_(None))
                       .values(resolved_at=utcnow(), resolution=resolution))
+        self._mark(stream, source_key, "dead-lettered", False)
 
     def open_dead_letters(self, stream: str | None = None, source_key: str | None = None) -> list[DeadLetter]:
         query = select(DeadLetter).where(*self._scope(DeadLetter), DeadLetter.resolved_at.is_(None))
@@ -390,6 +491,13 @@ class AccountLedger:
     def hold_for_review(self, stream: str, source_key: str, record: dict[str, Any], reason: str, run_id: str, *,
                         honour_release: bool = True) -> bool:
         """Queue the record for review; True if a person released it for this same reason (then write it)."""
+        released, still_open = self._hold_for_review(stream, source_key, record, reason, run_id, honour_release)
+        self._mark(stream, source_key, "in review", still_open)
+        return released
+
+    def _hold_for_review(self, stream: str, source_key: str, record: dict[str, Any], reason: str, run_id: str,
+                         honour_release: bool) -> tuple[bool, bool]:
+        """(released, the review item is open)"""
         with self.ledger.session() as s:
             row = s.scalars(select(ReviewItem).where(*self._scope(ReviewItem), ReviewItem.stream == stream,
                                                      ReviewItem.source_key == source_key)).first()
@@ -397,7 +505,7 @@ class AccountLedger:
                 # Released by a person for this reason (and perhaps written since): no new review.
                 if row.resolved_at is None:
                     row.record = record
-                return True
+                return True, row.resolved_at is None
             if row is None:
                 row = ReviewItem(tenant=self.tenant, account_id=self.account_id, stream=stream,
                                  source_key=source_key)
@@ -411,13 +519,14 @@ class AccountLedger:
             row.created_at = row.created_at or utcnow()
             row.resolved_at = None
             row.resolution = None
-            return False
+            return False, True
 
     def resolve_review(self, stream: str, source_key: str, resolution: str) -> None:
         with self.ledger.session() as s:
             s.execute(update(ReviewItem).where(*self._scope(ReviewItem), ReviewItem.stream == stream,
                                                ReviewItem.source_key == source_key, ReviewItem.resolved_at.is_(None))
                       .values(resolved_at=utcnow(), resolution=resolution))
+        self._mark(stream, source_key, "in review", False)
 
     def released_reviews(self, stream: str | None = None, source_key: str | None = None) -> list[ReviewItem]:
         query = select(ReviewItem).where(*self._scope(ReviewItem), ReviewItem.resolved_at.is_(None),
