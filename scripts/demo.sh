@@ -84,5 +84,17 @@ from decimal import Decimal
 clients = json.load(sys.stdin)["clients"].values()
 owed = [Decimal(c["outstanding"]) for c in clients if Decimal(c["outstanding"])]
 print(f"  {len(owed)} clients owe {sum(owed, Decimal(0)):,.2f} on sent invoices")'
+step "Reconcile: both systems read live, ServiceTitan against FreshBooks"
+set +e
+meltano invoke target-freshbooks:reconcile --out "$DEMO/reconcile" > "$DEMO/reconcile.log" 2>&1
+reconciled=$?
+set -e
+grep -v '^\s*$' "$DEMO/reconcile.log" | grep -v '^[0-9T:.-]*Z \[' || true
+case $reconciled in
+    0) echo "Reconcile: the books match (timing differences, if any, are listed above).";;
+    1) echo "Reconcile: the books DIFFER (see the report above); the full log is $DEMO/reconcile.log"; exit 1;;
+    *) tail -n 20 "$DEMO/reconcile.log"; echo "Reconcile could not finish; the full log is $DEMO/reconcile.log"; exit 1;;
+esac
+echo "HTML report: $(ls -t "$DEMO"/reconcile/*.html | head -n 1)"
 echo
-echo "Logs: $DEMO/ (run1.log, run2.log, run3.log). Audit trail: meltano invoke target-freshbooks:audit --help"
+echo "Logs: $DEMO/ (run1.log, run2.log, run3.log, reconcile.log). Audit trail: meltano invoke target-freshbooks:audit --help"

@@ -69,6 +69,6 @@ def run_reconcile(settings: Settings, config: Mapping[str, Any], as_of: date | N
     report = Reconciliation(generated_at=now, tenant=str(st_config["tenant_id"]), account_id=account_id,
                             mode="journal_entry" if mode == "journal_entry" else "invoice")
     reconcile(st, fb, rules, report, as_of or now.astimezone(rules.zone).date())
-    report.costs = costs.purchase_costs(st_data, fb_data)
-    report.margins = costs.job_margins(st_data, fb_data)
+    report.costs = costs.purchase_costs(st_data, fb_data, zone=rules.zone)
+    report.margins = costs.job_margins(st_data, fb_data, invoice_number_prefix=rules.invoice_number_prefix)
     return report
