@@ -2,7 +2,9 @@
 
 FreshBooks publishes no rate limit and answers 429 (with `Retry-After`) beyond the one it applies. Waiting
 a fraction of a second on our side is cheaper than a 429, which costs a round trip and a wait of whole
-seconds, so calls are spaced `1 / rate` apart (the tap paces ServiceTitan the same way, `throttle.py`).
+seconds, so calls are spaced `1 / rate` apart (the tap paces ServiceTitan the same way, `throttle.py`), at
+`HEADROOM` of the configured rate: calls spaced exactly at the limit reach FreshBooks a little bunched
+(network jitter), and a window counted on its side then sees one call too many.
 
 The limiter learns: a 429 halves the pace and lowers the ceiling it recovers to (to 90% of the pace that
 met the 429); each call that goes through then raises the pace back towards that ceiling, and the ceiling
@@ -26,6 +28,8 @@ RECOVERY_CALLS = 10
 """Calls that bring the pace from halved back to the ceiling."""
 CEILING_RECOVERY_CALLS = 1000
 """Calls that bring the ceiling from zero back to the configured rate (a slow probe upwards)."""
+HEADROOM = 0.95
+"""The share of the configured rate the pace aims at."""
 MIN_SHARE = 0.05
 """The pace never drops below this share of the configured rate."""
 
@@ -34,10 +38,13 @@ class RateLimiter:
     """Spaces calls `1 / rate` seconds apart across threads; `throttled` and `passed` teach it the real limit."""
 
     def __init__(self, per_second: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 shared: Callable[[float], float] | None = None) -> None:
+        """`shared`: given the pace, takes this call's slot from a budget shared with other runs and returns the
+        seconds to wait for it (`ledger/rate_budget.py`, setting `shared_rate_budget`); None paces this run alone."""
         if per_second <= 0:
             raise ValueError("max_requests_per_second must be positive")
-        self.configured = float(per_second)
+        self.configured = float(per_second) * HEADROOM
         self.rate = self.configured
         self.ceiling = self.configured
         self.clock = clock
@@ -45,9 +52,15 @@ class RateLimiter:
         self.throttled_count = 0
         self._next = 0.0
         self._lock = threading.Lock()
+        self.shared = shared
 
     def acquire(self) -> float:
         """Wait for this call's slot; returns the seconds waited."""
+        if self.shared is not None:
+            wait = self.shared(self.rate)
+            if wait > 0:
+                self.sleep(wait)
+            return wait
         with self._lock:
             now = self.clock()
             slot = max(now, self._next)

@@ -19,6 +19,7 @@ every row. Any other resource or filter goes to FreshBooks as before.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ DEFAULT_STATES = (0, 2)
 """What a list call without `search[vis_state]` returns: active and archived objects."""
 ID_FIELDS = ("id", "logid", "billpaymentid", "vendorid", "itemid", "taxid", "creditid", "userid")
 FOLDED = frozenset({"email"})
+MARKER = re.compile(r"\[[^\[\]\s]+\]")
+"""A `[source_key]` marker: what `_like` searches look for, indexed as such."""
 FILTERS = {
     "/users/clients": frozenset({"email", "note_like"}),
     "/items/items": frozenset({"sku"}),
@@ -77,24 +80,76 @@ def _matches(row: dict[str, Any], name: str, value: Any) -> bool:
     return str(have if have is not None else "") == wanted
 
 
+def _index_keys(row: dict[str, Any], name: str) -> set[str]:
+    """What a row is found under for filter `name`: its markers for `_like`, else its folded value."""
+    if name.endswith("_like"):
+        return {found.lower() for found in MARKER.findall(str(row.get(name[:-5]) or ""))}
+    have = row.get(name)
+    if isinstance(have, dict):
+        have = have.get("amount")
+    return {str(have if have is not None else "").strip().lower()}
+
+
+def _wanted_key(name: str, value: Any) -> str | None:
+    """The index key a search value is looked up under; None when only a scan can answer (a `_like` search
+    for text that is not a whole marker)."""
+    text = str(value).strip().lower()
+    if name.endswith("_like"):
+        return text if MARKER.fullmatch(text) else None
+    return text
+
+
 class Listing:
-    """One resource's rows (in one `vis_state` selection), by id."""
+    """One resource's rows (in one `vis_state` selection), by id, with an index per filter searched."""
 
     def __init__(self, states: tuple[int, ...]) -> None:
         self.states = states
         self.rows: dict[str, dict[str, Any]] = {}
+        self.indexes: dict[str, dict[str, set[str]]] = {}
 
     def put(self, row: dict[str, Any]) -> None:
         found = row_id(row)
         if found is None:
             return
+        self._unindex(found)
         if int(row.get("vis_state") or 0) in self.states:
             self.rows[found] = row
+            for name, index in self.indexes.items():
+                for key in _index_keys(row, name):
+                    index.setdefault(key, set()).add(found)
         else:
             self.rows.pop(found, None)
 
+    def drop(self, object_id: str) -> None:
+        self._unindex(object_id)
+        self.rows.pop(object_id, None)
+
+    def _unindex(self, object_id: str) -> None:
+        old = self.rows.get(object_id)
+        if old is None:
+            return
+        for name, index in self.indexes.items():
+            for key in _index_keys(old, name):
+                index.get(key, set()).discard(object_id)
+
     def search(self, keys: Params) -> list[dict[str, Any]]:
-        return [row for row in self.rows.values() if all(_matches(row, name, value) for name, value in keys)]
+        candidates: Any = self.rows.values()
+        for name, value in keys:
+            wanted = _wanted_key(name, value)
+            if wanted is not None:
+                ids = self._index(name).get(wanted, set())
+                candidates = [self.rows[i] for i in ids if i in self.rows]
+                break
+        return [row for row in candidates if all(_matches(row, name, value) for name, value in keys)]
+
+    def _index(self, name: str) -> dict[str, set[str]]:
+        if name not in self.indexes:
+            index: dict[str, set[str]] = {}
+            for object_id, row in self.rows.items():
+                for key in _index_keys(row, name):
+                    index.setdefault(key, set()).add(object_id)
+            self.indexes[name] = index
+        return self.indexes[name]
 
 
 class Lookups:
@@ -195,4 +250,4 @@ class Lookups:
         with self._lock:
             for (listed_path, _), listing in self.listings.items():
                 if listed_path == collection:
-                    listing.rows.pop(object_id, None)
+                    listing.drop(object_id)

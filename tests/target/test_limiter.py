@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from target_freshbooks.limiter import RateLimiter
+from target_freshbooks.limiter import HEADROOM, RateLimiter
 from target_harness import Messages, TargetEnv, usd
 
 
@@ -22,8 +22,9 @@ class FakeTime:
 
 
 def limiter(per_second: float) -> tuple[RateLimiter, FakeTime]:
+    """A limiter whose pace is `per_second` (the configured rate is set above it by the headroom)."""
     fake = FakeTime()
-    return RateLimiter(per_second, clock=fake.clock, sleep=fake.sleep), fake
+    return RateLimiter(per_second / HEADROOM, clock=fake.clock, sleep=fake.sleep), fake
 
 
 def test_calls_are_spaced_by_fractions_of_a_second() -> None:
@@ -38,7 +39,7 @@ def test_a_429_halves_the_pace_then_it_recovers() -> None:
     pace, fake = limiter(10)
     pace.acquire()
     pace.throttled()
-    assert pace.rate == 5.0 and pace.ceiling == 9.0
+    assert pace.rate == pytest.approx(5.0) and pace.ceiling == pytest.approx(9.0)
     pace.acquire()
     assert fake.slept == pytest.approx([0.1])  # the slot was booked at the old pace; the next ones are slower
     pace.acquire()
@@ -49,14 +50,14 @@ def test_a_429_halves_the_pace_then_it_recovers() -> None:
     assert 9.0 <= pace.rate < 9.5  # back to about 90% of the pace that met the 429 ...
     for _ in range(2000):
         pace.passed()
-    assert pace.rate == pace.ceiling == 10.0  # ... and, call after call, to the configured rate
+    assert pace.rate == pace.ceiling == pytest.approx(10.0)  # ... and, call after call, to the configured rate
 
 
 def test_repeated_429s_never_stop_the_run() -> None:
     pace, _ = limiter(10)
     for _ in range(50):
         pace.throttled()
-    assert pace.rate == pace.ceiling == 0.5  # the floor: 5% of the configured rate
+    assert pace.rate == pace.ceiling == pytest.approx(0.5)  # the floor: 5% of the configured rate
 
 
 def many(n: int) -> Messages:
