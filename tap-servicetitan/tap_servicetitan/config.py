@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from singer_sdk import typing as th
+from sqlalchemy.engine import make_url
 
 DEFAULT_API_URL = "https://api.servicetitan.io"
 DEFAULT_AUTH_URL = "https://auth.servicetitan.io"
@@ -18,7 +19,7 @@ MAX_PAGE_SIZE = 5000
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_REQUESTS_PER_SECOND = 60
 ENV_PREFIX = "TAP_SERVICETITAN_"
-SECRET_SETTINGS = ("client_id", "client_secret", "app_key")
+SECRET_SETTINGS = ("client_id", "client_secret", "app_key", "rate_budget_url")
 """Read from `TAP_SERVICETITAN_<NAME>` when set (which wins over the config file), so that a deployment can keep
 them out of every file: Meltano writes the settings it knows into a plain config file under `.meltano/run/`."""
 
@@ -106,6 +107,16 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="Ceiling on API calls per second across all streams. ServiceTitan allows 60 per second per "
         "app and tenant; lower it when other integrations share the limit.",
     ),
+    th.Property(
+        "rate_budget_url",
+        th.StringType,
+        secret=True,
+        title="Shared rate budget URL",
+        description="SQLAlchemy URL of a database (e.g. the target's PostgreSQL ledger) holding one call budget per "
+        "app and tenant, shared by every process using it (overlapping runs, reconcile, other hosts): together "
+        "they stay within max_requests_per_second. Empty: the run paces itself alone. Or env "
+        "`TAP_SERVICETITAN_RATE_BUDGET_URL`, which wins (it may hold a password).",
+    ),
 ).to_dict()
 
 
@@ -123,6 +134,7 @@ class TapSettings:
     page_size: int
     request_timeout: float
     max_requests_per_second: float
+    rate_budget_url: str | None = None
 
     def __repr__(self) -> str:  # never print the secrets
         return f"TapSettings(tenant_id={self.tenant_id!r}, api_url={self.api_url!r}, auth_url={self.auth_url!r})"
@@ -150,6 +162,7 @@ class TapSettings:
             page_size=int(config.get("page_size") or MAX_PAGE_SIZE),
             request_timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
             max_requests_per_second=float(config.get("max_requests_per_second") or DEFAULT_MAX_REQUESTS_PER_SECOND),
+            rate_budget_url=str(config.get("rate_budget_url") or "").strip() or None,
         )
 
 
@@ -229,6 +242,12 @@ def config_problems(config: dict[str, Any] | Any, environ: Mapping[str, str] | N
     problems.extend(_number_problem(config, "page_size", 1, MAX_PAGE_SIZE, integer=True))
     problems.extend(_number_problem(config, "request_timeout", 1, 3600))
     problems.extend(_number_problem(config, "max_requests_per_second", 0.01, 1000))
+    if str(config.get("rate_budget_url") or "").strip():
+        try:
+            make_url(str(config["rate_budget_url"]).strip())
+        except Exception:
+            problems.append("rate_budget_url: not a SQLAlchemy URL; use e.g. sqlite:///path/budget.db or "
+                            "postgresql+psycopg://user@host/db (set env TAP_SERVICETITAN_RATE_BUDGET_URL)")
     return problems
 
 

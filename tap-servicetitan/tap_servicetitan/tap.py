@@ -9,6 +9,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_servicetitan.auth import ServiceTitanAuthenticator
 from tap_servicetitan.config import CONFIG_SCHEMA, TapSettings, config_problems
+from tap_servicetitan.rate_budget import SharedThrottle, budget_key, open_budget
 from tap_servicetitan.streams import STREAM_TYPES
 from tap_servicetitan.throttle import RequestThrottle
 from tap_servicetitan.window import InvoiceWindow
@@ -60,9 +61,14 @@ class TapServiceTitan(Tap):
         )
 
     @cached_property
-    def throttle(self) -> RequestThrottle:
-        """One call-rate ceiling for every stream of the run."""
-        return RequestThrottle(self.settings.max_requests_per_second)
+    def throttle(self) -> RequestThrottle | SharedThrottle:
+        """One call-rate ceiling for every stream of the run; with `rate_budget_url`, one for every process
+        calling as this app and tenant (`rate_budget.py`)."""
+        settings = self.settings
+        if settings.rate_budget_url:
+            key = budget_key("servicetitan", settings.app_key, settings.tenant_id)
+            return SharedThrottle(open_budget(settings.rate_budget_url, key), settings.max_requests_per_second)
+        return RequestThrottle(settings.max_requests_per_second)
 
     @cached_property
     def invoice_window(self) -> InvoiceWindow:

@@ -22,6 +22,7 @@ from target_freshbooks.http import FreshBooksClient
 from target_freshbooks.lease import FreshBooksLease, LeasedClient, deployment_id
 from target_freshbooks.ledger import run_history
 from target_freshbooks.ledger.dry_run import DryRunLedger
+from target_freshbooks.ledger.rate_budget import shared_slots
 from target_freshbooks.ledger.store import AccountLedger, Ledger
 from target_freshbooks.limiter import RateLimiter
 from target_freshbooks.loader import Loader
@@ -63,7 +64,8 @@ class Run:
         try:
             tokens = token_manager(settings, ledger)
             client = LeasedClient(settings.api_url, tokens, timeout=settings.request_timeout, dry_run=dry_run,
-                                  limiter=RateLimiter(settings.max_requests_per_second))
+                                  limiter=RateLimiter(settings.max_requests_per_second,
+                                                      shared=shared_slots(settings, ledger)))
             client.on_call = calls
             account = choose_account(client.me(), settings.account_id)
             run_id = uuid.uuid4().hex[:12]

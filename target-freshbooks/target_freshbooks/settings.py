@@ -82,6 +82,11 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
                 description="FreshBooks calls per second the target paces itself to (all calls of the run "
                             "together). FreshBooks publishes no limit: the default is conservative; the pace drops "
                             "by itself after a 429 and recovers."),
+    th.Property("shared_rate_budget", th.BooleanType, default=False,
+                description="Take each FreshBooks call's slot from one budget per FreshBooks app kept in the ledger, "
+                            "shared by every run (any company, any host) using the same ledger database, so that "
+                            "companies running at once stay within max_requests_per_second together. Off: each run "
+                            "paces itself alone. Hosts sharing it must keep their clocks in step (NTP)."),
     th.Property("progress_every_seconds", th.CustomType({"type": ["number", "string"]}), default=30.0,
                 description="Seconds between progress lines in the log (records done per stream, rate, and an ETA "
                             "where the total is known); 0 turns them off."),
@@ -263,6 +268,7 @@ class Settings:
     lease_settle_seconds: float = 2.0
     progress_every_seconds: float = 30.0
     max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND
+    shared_rate_budget: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -291,6 +297,7 @@ class Settings:
         settle = check("lease_settle_seconds", _seconds, "lease_settle_seconds", 2.0, True)
         progress_every = check("progress_every_seconds", _seconds, "progress_every_seconds", 30.0, True)
         dry_run = check("dry_run", _boolean, "dry_run")
+        shared_rate_budget = check("shared_rate_budget", _boolean, "shared_rate_budget")
         per_second = check("max_requests_per_second", _rate, "max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND)
         ledger_url = _text(config.get("ledger_url")) or default_ledger_url(environ)
         try:
@@ -321,6 +328,7 @@ class Settings:
             lease_settle_seconds=settle,
             progress_every_seconds=progress_every,
             max_requests_per_second=per_second,
+            shared_rate_budget=shared_rate_budget,
             refund_mode=refund_mode,
             books_closed_through=closed,
             client_id=_text(config["client_id"]),

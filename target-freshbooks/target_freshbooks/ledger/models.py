@@ -187,3 +187,12 @@ class RunHistory(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (Index("ix_run_history_started", "tenant", "account_id", "started_at"),)
+
+
+class RateBudget(Base):
+    """A call budget shared by every process calling as one app (`rate_budget.py`): where its next free slot starts
+    (seconds since the epoch). Keyed by the vendor and a hash of the app's client id, never a secret."""
+
+    __tablename__ = "rate_budget"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    next_free: Mapped[float] = mapped_column(Float)
