@@ -2,9 +2,11 @@
 
 ServiceTitan counts calls per app key and tenant (60 a second). The tap paces its own run (`throttle.py`), but
 two processes of one company at once (an overlapping run, `reconcile` reading through the tap, a second host)
-would each spend the whole budget. With `rate_budget_url` set, the tap takes its slots from a row of this
-table instead, shared by every process, on any host, that uses the same database; its key is
-`servicetitan:<hash of the app key>:<tenant id>` (the vendor's count, no secret stored).
+would each spend the whole budget. With `rate_budget_url` set, the tap takes its slots from a row of the
+table `servicetitan_rate_budget` instead (created when missing), shared by every process, on any host, that uses
+the same database (the target's ledger will do: the table is the tap's own, next to the ledger's); its key is
+`servicetitan:<hash of the app key>:<tenant id>` (the vendor's count, no secret stored). Different tenants
+never share a budget: ServiceTitan counts each (app, tenant) pair apart.
 
 How a slot is reserved (GCRA, "next free slot"): the row holds `next_free`, the start of the first slot nobody
 holds. A caller books a batch of `count` slots (a quarter second's worth at its pace) in one statement,
@@ -18,7 +20,7 @@ budget must keep their clocks in step (NTP); two clocks d seconds apart may plac
 together than the budget says.
 
 target-freshbooks has the same logic in `target_freshbooks/ledger/rate_budget.py`, for its FreshBooks app, on
-the ledger's own table (created by its migrations). It is a copy on purpose: the plugins are separate
+the ledger's table `rate_budget` (created by the ledger's migrations). It is a copy on purpose: the plugins are separate
 distributions, the tap must never import the target, and the target accepts records from any tap, so it must
 not need this package installed. `tests/tap/test_rate_budget.py` runs the same cases against both.
 """
@@ -31,15 +33,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, case, create_engine, literal, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, case, create_engine, inspect, literal, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 BATCH_SECONDS = 0.25
 """How much of the budget (in seconds at the caller's pace) one visit to the database reserves."""
 
 METADATA = MetaData()
 RATE_BUDGETS = Table(
-    "rate_budget", METADATA,
+    "servicetitan_rate_budget", METADATA,
     Column("key", String(200), primary_key=True),
     Column("next_free", Float, nullable=False),
 )
@@ -100,9 +102,13 @@ class SharedBudget:
 
 
 def open_budget(url: str, key: str, *, clock: Callable[[], float] = time.time) -> SharedBudget:
-    """A budget on its own database (`url`), creating the table there if it is missing."""
+    """A budget in the database at `url`, creating the table there if it is missing."""
     engine = create_engine(url, pool_pre_ping=True)
-    METADATA.create_all(engine, checkfirst=True)
+    try:
+        METADATA.create_all(engine, checkfirst=True)
+    except DBAPIError:  # another process starting at the same moment created it first
+        if not inspect(engine).has_table(RATE_BUDGETS.name):
+            raise
     return SharedBudget(engine, key, clock=clock)
 
 

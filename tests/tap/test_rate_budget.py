@@ -8,6 +8,7 @@ import bisect
 import itertools
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -120,14 +121,20 @@ def test_slots_come_in_batches_and_unused_ones_lapse(open_client: Opener, tmp_pa
     assert budget.slot(10)[0] == pytest.approx(START + 5.1)  # the rest of that batch, not the lapsed slot
 
 
-def test_the_tap_and_target_budgets_share_one_table_in_the_ledger(tmp_path: Path) -> None:
-    """A tap pointed at the ledger (rate_budget_url = ledger_url) keeps its rows next to the target's."""
+def test_the_tap_budget_lives_next_to_the_ledger(tmp_path: Path) -> None:
+    """A tap pointed at the ledger's database keeps its own table there; the ledger still opens and migrates."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    target_client(url, "freshbooks:app", Clock()).wait_seconds(10)
     tap_client(url, "servicetitan:app:1", Clock()).wait_seconds(60)
+    target_client(url, "freshbooks:app", Clock()).wait_seconds(10)
     with create_engine(url).connect() as connection:
-        keys = connection.execute(select(tap_budget.RATE_BUDGETS.c.key)).scalars().all()
-    assert sorted(keys) == ["freshbooks:app", "servicetitan:app:1"]
+        assert connection.execute(select(tap_budget.RATE_BUDGETS.c.key)).scalars().all() == ["servicetitan:app:1"]
+        assert connection.execute(select(target_budget.RATE_BUDGETS.c.key)).scalars().all() == ["freshbooks:app"]
+
+
+def test_taps_starting_together_all_get_the_table(postgres_url: str) -> None:
+    with ThreadPoolExecutor(4) as pool:
+        budgets = list(pool.map(lambda _: tap_client(postgres_url, "k", Clock()), range(4)))
+    assert len({budget.wait_seconds(60) for budget in budgets}) == 4  # four distinct slots
 
 
 def tap_config(**extra: Any) -> dict[str, Any]:
