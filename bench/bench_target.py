@@ -7,7 +7,8 @@
 The target runs as its own process (`target-freshbooks --config ...` over Singer messages on stdin) against
 a sandbox started here, so its wall time, CPU time and peak RSS are its own. Call counts come from the
 FreshBooks simulator's `/_sandbox/stats`. "Required writes" are the accounting writes the run made (POST,
-PUT, DELETE under /accounting, the account lease's excepted): every one of them is needed on a first sync.
+PUT, DELETE under /accounting, the account lease's excepted): every one of them is needed on a first sync
+(the simulator counts requests, so a write refused with 429 and sent again counts twice).
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class Figures:
             floor = self.writes / rate
             busy = max(self.wall - self.start_wall, 1e-9)
             text += (f"\n{'':<28} floor {floor:7.1f}s  wall/floor {self.wall / max(floor, 1e-9):5.2f}x  "
-                     f"allowance used {100 * self.calls / (busy * rate):3.0f}% (start-up excluded)")
+                     f"allowance used {100 * (self.calls - self.throttled) / (busy * rate):3.0f}% "
+                     "(calls answered, start-up excluded)")
         return text
 
 
