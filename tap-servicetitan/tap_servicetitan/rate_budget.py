@@ -17,7 +17,8 @@ callers together are `1 / rate` apart on one timeline. A batch's slots the calle
 
 Time is the callers' wall clock (`time.time`, seconds since the epoch), not the database's: hosts sharing a
 budget must keep their clocks in step (NTP); two clocks d seconds apart may place calls up to d seconds closer
-together than the budget says.
+together than the budget says, and a next free slot more than `HORIZON_SECONDS` ahead (a clock far ahead
+wrote it) is ignored, not waited for.
 
 target-freshbooks has the same logic in `target_freshbooks/ledger/rate_budget.py`, for its FreshBooks app, on
 the ledger's table `rate_budget` (created by the ledger's migrations). It is a copy on purpose: the plugins are separate
@@ -38,6 +39,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 BATCH_SECONDS = 0.25
 """How much of the budget (in seconds at the caller's pace) one visit to the database reserves."""
+HORIZON_SECONDS = 300.0
+"""A next free slot further ahead than this was set by a clock running fast: the budget restarts from now rather
+than make every caller wait for it (an honest queue is one batch per caller: seconds)."""
 
 METADATA = MetaData()
 RATE_BUDGETS = Table(
@@ -56,7 +60,8 @@ def budget_key(vendor: str, *parts: str) -> str:
 def reserve(engine: Engine, table: Table, key: str, now: float, count: int, per_second: float) -> float:
     """Book `count` slots `1 / per_second` apart, starting no earlier than `now`; returns the first one's time."""
     span = count / per_second
-    start = case((table.c.next_free > literal(now), table.c.next_free), else_=literal(now))
+    queued = (table.c.next_free > literal(now)) & (table.c.next_free < literal(now + HORIZON_SECONDS))
+    start = case((queued, table.c.next_free), else_=literal(now))
     booking = update(table).where(table.c.key == key).values(next_free=start + span).returning(table.c.next_free)
     with engine.begin() as connection:
         end = connection.execute(booking).scalar_one_or_none()

@@ -121,6 +121,15 @@ def test_slots_come_in_batches_and_unused_ones_lapse(open_client: Opener, tmp_pa
     assert budget.slot(10)[0] == pytest.approx(START + 5.1)  # the rest of that batch, not the lapsed slot
 
 
+@pytest.mark.parametrize("open_client", IMPLEMENTATIONS)
+def test_a_host_whose_clock_ran_far_ahead_does_not_stall_the_others(open_client: Opener, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'budget.db'}"
+    fast, honest, next_honest = Clock(START + 3600), Clock(), Clock()
+    open_client(url, "k", fast).wait_seconds(10)  # books slots an hour ahead of everyone else
+    assert open_client(url, "k", honest).wait_seconds(10) == 0  # ignored: the budget restarts from now
+    assert open_client(url, "k", next_honest).wait_seconds(10) == pytest.approx(0.2)  # and queues from there
+
+
 def test_the_tap_budget_lives_next_to_the_ledger(tmp_path: Path) -> None:
     """A tap pointed at the ledger's database keeps its own table there; the ledger still opens and migrates."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"

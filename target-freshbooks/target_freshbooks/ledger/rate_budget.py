@@ -15,7 +15,8 @@ together are `1 / rate` apart on one timeline. Slots a run does not reach in tim
 still taken; later ones would bunch up with the next run's batch).
 
 Time is the callers' wall clock (`time.time`), not the database's: hosts sharing a ledger must keep their clocks
-in step (NTP); clocks d seconds apart may place calls up to d seconds closer together than the budget says.
+in step (NTP); clocks d seconds apart may place calls up to d seconds closer together than the budget says, and
+a next free slot more than `HORIZON_SECONDS` ahead (a clock far ahead wrote it) is ignored, not waited for.
 
 The tap has the same logic for ServiceTitan in `tap_servicetitan/rate_budget.py` (on a table it creates itself).
 This is a copy on purpose: the plugins are separate distributions, the tap must never import the target, and
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 
 BATCH_SECONDS = 0.25
 """How much of the budget (in seconds at the run's pace) one visit to the database reserves."""
+HORIZON_SECONDS = 300.0
+"""A next free slot further ahead than this was set by a clock running fast: the budget restarts from now rather
+than make every caller wait for it (an honest queue is one batch per caller: seconds)."""
 RATE_BUDGETS: Table = RateBudget.__table__  # type: ignore[assignment]
 
 
@@ -55,7 +59,8 @@ def reserve(engine: Engine, key: str, now: float, count: int, per_second: float)
     """Book `count` slots `1 / per_second` apart, starting no earlier than `now`; returns the first one's time."""
     table = RATE_BUDGETS
     span = count / per_second
-    start = case((table.c.next_free > literal(now), table.c.next_free), else_=literal(now))
+    queued = (table.c.next_free > literal(now)) & (table.c.next_free < literal(now + HORIZON_SECONDS))
+    start = case((queued, table.c.next_free), else_=literal(now))
     booking = update(table).where(table.c.key == key).values(next_free=start + span).returning(table.c.next_free)
     with engine.begin() as connection:
         end = connection.execute(booking).scalar_one_or_none()
