@@ -34,6 +34,8 @@ from sandbox import credentials
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(sys.executable).parent / "target-freshbooks"
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
+DAY_INVOICES = 5
+"""New invoices of one simulated day (with their clients and payments)."""
 SCHEMA = {"type": "object", "properties": {"source_key": {"type": "string"}}, "additionalProperties": True}
 
 
@@ -43,9 +45,10 @@ def usd(amount: str) -> dict[str, str]:
 
 def messages(invoices: int, *, day: int = 0, clients_per: int = 4, paid_share: int = 2) -> list[dict[str, Any]]:
     """FreshBooks-shaped Singer messages: a client per `clients_per` invoices, two items, the invoices, and a
-    payment for every `paid_share`-th invoice. `day` > 0 gives that day's new records only (incremental)."""
-    start = 0 if day == 0 else invoices + (day - 1) * max(invoices // 100, 5)
-    count = invoices if day == 0 else max(invoices // 100, 5)
+    payment for every `paid_share`-th invoice. `day` > 0 gives that day's new records only (incremental): the
+    same `DAY_INVOICES` whatever the history."""
+    start = 0 if day == 0 else invoices + (day - 1) * DAY_INVOICES
+    count = invoices if day == 0 else DAY_INVOICES
     lines: list[dict[str, Any]] = []
     seen: set[str] = set()
 
@@ -163,8 +166,10 @@ def scenario(invoices: int, latency_ms: float, limit: int, rate: float, *, dry_r
             figures = bench.run(messages(invoices), dry_run=True, max_requests_per_second=1000)
             print(figures.line(f"dry run ({invoices} inv.)", None))
             busy = max(figures.wall - figures.start_wall, 1e-9)
+            work_cpu = max(figures.cpu - figures.start_cpu, 1e-9)
             print(f"{'':<28} {figures.records / figures.wall:,.0f} records/s with start-up, "
-                  f"{figures.records / busy:,.0f} records/s without")
+                  f"{figures.records / busy:,.0f} records/s without, {figures.records / work_cpu:,.0f} records "
+                  "per CPU second (start-up apart)")
             return
         first = bench.run(messages(invoices), max_requests_per_second=rate)
         print(first.line(f"backfill ({label})", limit or rate))

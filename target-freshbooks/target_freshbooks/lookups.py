@@ -44,10 +44,23 @@ FILTERS = {
     "/payments/payments": frozenset({"invoiceid"}),
 }
 """The resources listed, and the filters answered from their listing (the row field of the same name)."""
+KEPT = {
+    "/users/clients": frozenset({"email", "note", "organization", "fname", "lname"}),
+    "/items/items": frozenset({"sku", "name"}),
+    "/invoices/invoices": frozenset({"invoice_number", "customerid", "status", "v3_status", "amount", "create_date"}),
+    "/payments/payments": frozenset({"invoiceid", "note", "amount", "date", "type"}),
+}
+"""The fields a listing keeps of each row (with its ids and `vis_state`): what the sinks match on and read of a
+row they adopt. A listing of 100,000 invoices then holds a few hundred bytes per invoice, not whole objects."""
 
 
 def answerable(path: str) -> frozenset[str] | None:
     return next((names for suffix, names in FILTERS.items() if path.endswith(suffix)), None)
+
+
+def kept_fields(path: str) -> frozenset[str]:
+    fields = next((names for suffix, names in KEPT.items() if path.endswith(suffix)), frozenset())
+    return fields | set(ID_FIELDS) | {"vis_state"}
 
 
 def _filter_name(key: str) -> str | None:
@@ -102,12 +115,15 @@ def _wanted_key(name: str, value: Any) -> str | None:
 class Listing:
     """One resource's rows (in one `vis_state` selection), by id, with an index per filter searched."""
 
-    def __init__(self, states: tuple[int, ...]) -> None:
+    def __init__(self, states: tuple[int, ...], fields: frozenset[str] | None = None) -> None:
         self.states = states
+        self.fields = fields
         self.rows: dict[str, dict[str, Any]] = {}
         self.indexes: dict[str, dict[str, set[str]]] = {}
 
     def put(self, row: dict[str, Any]) -> None:
+        if self.fields is not None:
+            row = {name: value for name, value in row.items() if name in self.fields}
         found = row_id(row)
         if found is None:
             return
@@ -208,7 +224,7 @@ class Lookups:
         if not whole and pages > count:
             self.next_probe[slot] = pages  # come back when as many searches as pages have been made
             return None
-        listing = Listing(_states(base))
+        listing = Listing(_states(base), kept_fields(path))
         for row in rows:
             listing.put(row)
         if pages > 1:
