@@ -1,5 +1,5 @@
 """Reconcile tests: a small seeded sandbox synced once through the three plugins' executables (piped, no Meltano),
-then `target-freshbooks reconcile` run in-process against it."""
+then `target-freshbooks reconcile` run against it (its own process, as a user runs it)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from sandbox.freshbooks.testing import SideDoor
 from sandbox.testing import RunningSandbox, running_sandbox, seed_database
-from target_freshbooks.commands import register
 
 from sandbox import credentials
 
@@ -39,6 +37,12 @@ def small_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_sandbox(small_template: Path, tmp_path: Path) -> Iterator[RunningSandbox]:
     with running_sandbox(tmp_path / "sandbox.db", template=small_template) as running:
         yield running
+
+
+@dataclass
+class Result:
+    exit_code: int
+    output: str
 
 
 @dataclass
@@ -71,9 +75,12 @@ class Books:
         assert done.returncode == 0, "\n".join(x for x in done.stderr.splitlines() if "METRIC" not in x)[-5000:]
 
     def command(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        """`target-freshbooks <command> --config ...` as a user runs it: its own process, stdout and stderr."""
         config = self.write("target-cmd.json", self.target)
-        return CliRunner().invoke(register(), [args[0], "--config", str(config), *args[1:]], env=env,
-                                  catch_exceptions=False)
+        done = subprocess.run([str(BIN / "target-freshbooks"), args[0], "--config", str(config), *args[1:]],
+                              env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=600)
+        return Result(done.returncode, done.stdout)
 
     def reconcile(self, *args: str) -> Result:
         return self.command("reconcile", "--out", str(self.tmp_path / "reports"), *args)
