@@ -75,3 +75,29 @@ def test_a_second_deployment_after_the_first_finished_adopts_and_writes_nothing(
     second = TargetEnv(env.sandbox, config, env.fb, other).run(catalog())
     assert second.exit_code == 0
     assert env.fb.writes() == 0
+
+
+def test_two_tenants_on_one_ledger_writing_to_one_account_take_turns(env: TargetEnv, tmp_path: Path) -> None:
+    """Two companies (tenants) of one deployment, one shared ledger, both sending to the same FreshBooks account:
+    the ledger's run lock is per tenant and account, so it lets both start; the account's lease lets one write."""
+    input_file = tmp_path / "records.singer"
+    input_file.write_text(many_records())
+    configs = []
+    for tenant in ("acme", "birch"):
+        folder = tmp_path / tenant
+        folder.mkdir()
+        config = target_config(env.sandbox, tmp_path, tenant=tenant, lease_settle_seconds=1.0)
+        authorize_target(config, folder)
+        configs.append(write_config(config, folder / "config.json"))
+
+    runs = [start(configs[0], input_file), start(configs[1], input_file)]
+    results = [(run.wait(timeout=300), config.with_suffix(".log").read_text()) for run, config in zip(runs, configs,
+                                                                                                   strict=True)]
+
+    codes = sorted(code for code, _ in results)
+    assert codes[0] == 0, results
+    if codes[1] != 0:
+        [refused] = [err for code, err in results if code != 0]
+        assert "one writer at a time" in refused, refused
+    numbers = Counter(i["invoice_number"] for i in env.fb.records("invoices"))
+    assert len(numbers) == 120 and all(n == 1 for n in numbers.values()), numbers.most_common(3)
