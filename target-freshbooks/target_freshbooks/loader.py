@@ -147,7 +147,7 @@ class Loader:
             self.ledger.park(stream, ref.source_key, record, park.waiting_stream, park.waiting_key, park.reason)
             self.audit(ref, "park", detail=park.reason)
             logger.info("%s parked: %s", ref, park.reason)
-            self.summary.parked_on(stream, ref.source_key, park.waiting_stream, park.reason)
+            self.summary.parked_on(stream, ref.source_key, park.waiting_stream, park.reason, park.waiting_key)
             outcome = Outcome.PARKED
         except RejectedError as exc:
             outcome = self._dead_letter(stream, record, ref, str(exc), errno=exc.first.errno if exc.first else None,

@@ -61,6 +61,7 @@ class RunSummary:
         self.dead_lettered = 0
         self.skipped: Counter[tuple[str, str, str]] = Counter()  # (category, source stream, reason)
         self.waiting_on: dict[tuple[str, str], tuple[str, str]] = {}  # parked record -> (stream, why) it waits on
+        self.waiting_key: dict[tuple[str, str], tuple[str, str]] = {}  # parked record -> (stream, key) it waits on
         self.progress: Progress | None = None  # told of each record the first time it gets an outcome
 
     def record(self, stream: str, source_key: str, outcome: Outcome) -> None:
@@ -76,12 +77,24 @@ class RunSummary:
         self.outcomes[(source_stream, source_key)] = Outcome.SKIPPED
         self.skipped[(category, source_stream, reason)] += 1
 
-    def parked_on(self, stream: str, source_key: str, waiting_stream: str, reason: str = "") -> None:
+    def parked_on(self, stream: str, source_key: str, waiting_stream: str, reason: str = "",
+                  waiting_key: str = "") -> None:
         """Remember what a parked record waits on, and whether that is in review, dead-lettered or parked too."""
         state = next((s for s in ("in review", "dead-lettered", "parked") if f"which is {s}" in reason), "")
         if "held for review" in reason:
             state = "in review"
         self.waiting_on[(stream, source_key)] = (waiting_stream, state)
+        if waiting_key:
+            self.waiting_key[(stream, source_key)] = (waiting_stream, waiting_key)
+
+    def _end_of_chain(self, key: tuple[str, str], state: str) -> str:
+        """What a chain of parked records ends on (a bill payment waits on a bill that waits on a vendor in
+        review: the payment waits on review too), as far as this run saw it."""
+        seen = {key}
+        while state == "parked" and (nxt := self.waiting_key.get(key)) in self.waiting_on and nxt not in seen:
+            seen.add(nxt)
+            key, state = nxt, self.waiting_on[nxt][1]
+        return state
 
     def counts(self) -> dict[str, Counter[str]]:
         per_stream: dict[str, Counter[str]] = {}
@@ -92,14 +105,16 @@ class RunSummary:
     def left_behind(self) -> list[tuple[str, str, int, str]]:
         """(category, stream, count, reason) of every record not written, parked ones included."""
         rows = [(category, stream, count, reason) for (category, stream, reason), count in self.skipped.items()]
-        parked: Counter[tuple[str, str, str]] = Counter()
+        parked: Counter[tuple[str, str, str, str]] = Counter()
         for key, outcome in self.outcomes.items():
             if outcome is Outcome.PARKED:
                 waiting, state = self.waiting_on.get(key, ("another record", ""))
-                parked[(key[0], waiting, state)] += 1
-        for (stream, waiting, state), count in parked.items():
-            category = {"in review": "review", "dead-lettered": "failed"}.get(state, "timing")
+                parked[(key[0], waiting, state, self._end_of_chain(key, state))] += 1
+        for (stream, waiting, state, end), count in parked.items():
+            category = {"in review": "review", "dead-lettered": "failed"}.get(end, "timing")
             why = f"which are {state}" if state else "not in FreshBooks yet"
+            if end != state:
+                why += f", waiting in turn on records {end}"
             rows.append((category, stream, count, f"parked: waiting on {waiting} {why} (retried on every run)"))
         return sorted(rows)
 

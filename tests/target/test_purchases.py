@@ -314,3 +314,21 @@ def test_bill_values_freshbooks_would_refuse_are_dead_lettered_before_any_write(
     [letter] = lines(seeded_env.command("audit", "--dead-letters", "--json").output)
     assert letter["source_key"] == record["source_key"] and problem in letter["error"], letter
     assert seeded_env.fb.records(stream) == before
+
+
+def test_a_bill_payment_behind_a_bill_behind_a_vendor_in_review_is_left_behind_for_review(
+        seeded_env: TargetEnv, capsys: pytest.CaptureFixture[str]) -> None:
+    """The summary follows the chain: the payment waits on a parked bill, which waits on a person."""
+    vendor = {**VENDOR, "on_missing": "review"}
+    cash = {**CASH, "applications": CASH["applications"][:1]}
+    messages = (Messages().record("bill_vendors", vendor).record("bills", purchase_bill())
+                .record("bill_payments", cash))
+
+    run = seeded_env.run(messages)
+
+    assert run.counts("bills") == {"parked": 1} and run.counts("bill_payments") == {"parked": 1}
+    summary = capsys.readouterr().err
+    [payment_row] = [line for line in summary.splitlines() if line.lstrip().startswith("review") and
+                     "bill_payments" in line]
+    assert "waiting on bills which are parked, waiting in turn on records in review" in payment_row, summary
+    assert not [line for line in summary.splitlines() if line.lstrip().startswith("timing")], summary
