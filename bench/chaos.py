@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -78,9 +79,8 @@ IGNORED_FIELDS = {"id", "updated", "updated_at", "created_at", "uuid", "username
 # ------------------------------------------------------------------------------------------------ processes
 
 
-def children_map() -> dict[int, list[int]]:
-    """Parent pid -> child pids, from /proc (psutil-free)."""
-    children: dict[int, list[int]] = {}
+def processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, fields of /proc/<pid>/stat after the command name) of every process (psutil-free)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -88,8 +88,14 @@ def children_map() -> dict[int, list[int]]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
+        yield int(entry), stat.rsplit(")", 1)[1].split()
+
+
+def children_map() -> dict[int, list[int]]:
+    """Parent pid -> child pids."""
+    children: dict[int, list[int]] = {}
+    for pid, fields in processes():
+        children.setdefault(int(fields[1]), []).append(pid)
     return children
 
 
@@ -111,18 +117,7 @@ def cmdline(pid: int) -> str:
 
 def session_members(sid: int) -> list[int]:
     """Live (not zombie) processes of the session a run was started in."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            members.append(int(entry))
-    return members
+    return [pid for pid, fields in processes() if int(fields[3]) == sid and fields[0] != "Z"]
 
 
 def target_pids(run_pid: int) -> list[int]:
