@@ -33,8 +33,8 @@ def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
     return raw
 
 
-def load_settings(config_files: tuple[str, ...], environ: Mapping[str, str] | None = None) -> Settings:
-    environ = os.environ if environ is None else environ
+def read_config_files(config_files: tuple[str, ...]) -> dict[str, Any]:
+    """The settings of the `--config` files, later files winning."""
     config: dict[str, Any] = {}
     for name in config_files:
         try:
@@ -44,6 +44,12 @@ def load_settings(config_files: tuple[str, ...], environ: Mapping[str, str] | No
         if not isinstance(loaded, dict):
             raise ConfigError(f"The config file {name} must hold a JSON object of settings.")
         config.update(loaded)
+    return config
+
+
+def load_settings(config_files: tuple[str, ...], environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    config = read_config_files(config_files)
     for setting, schema in CONFIG_SCHEMA["properties"].items():
         value = environ.get(ENV_PREFIX + setting.upper())
         if value is not None and value != "":

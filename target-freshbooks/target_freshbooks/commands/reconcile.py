@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from target_freshbooks.commands import _coerce, config_option, load_settings
-from target_freshbooks.errors import ConfigError, TargetError
+from target_freshbooks.commands import _coerce, config_option, load_settings, read_config_files
+from target_freshbooks.errors import TargetError
 from target_freshbooks.settings import CONFIG_SCHEMA, ENV_PREFIX
 
 DEFAULT_OUT = Path("output") / "reconcile"
@@ -31,14 +31,7 @@ def raw_config(config_files: tuple[str, ...], environ: Mapping[str, str] | None 
     import os
 
     environ = os.environ if environ is None else environ
-    config: dict[str, Any] = {}
-    for name in config_files:
-        try:
-            loaded = json.loads(Path(name).read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"Cannot read the config file {name}: {exc}") from exc
-        if isinstance(loaded, dict):
-            config.update(loaded)
+    config = read_config_files(config_files)
     for setting in RECONCILE_SETTINGS:
         value = environ.get(ENV_PREFIX + setting.upper())
         if value not in (None, ""):
