@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import START_DATE, Books
+from reconcile_books import START_DATE, Books
 from sandbox.servicetitan.data import iter_records
 from sandbox.servicetitan.repository import Repository
 
