@@ -50,6 +50,7 @@ from target_freshbooks.errors import (
     UnauthorizedError,
 )
 from target_freshbooks.lookups import Lookups
+from target_freshbooks.state_lock import StateLock
 
 if TYPE_CHECKING:
     from target_freshbooks.auth import TokenManager
@@ -207,9 +208,11 @@ class FreshBooksClient:
                  session: requests.Session | None = None,
                  on_call: Callable[[str, str, int | None], None] | None = None,
                  late_write_settle: float | None = None, sleep: Callable[[float], None] = time.sleep,
-                 limiter: RateLimiter | None = None) -> None:
+                 limiter: RateLimiter | None = None, state_lock: StateLock | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.limiter = limiter
+        self.state_lock = state_lock or StateLock()
+        """Held while this client's callers run; let go of while a request waits (`state_lock.py`)."""
         self.tokens = tokens
         self.timeout = timeout
         self.dry_run = dry_run
@@ -220,7 +223,7 @@ class FreshBooksClient:
                                   else late_write_settle)
         self.sleep = sleep
         self._fake_ids = itertools.count(1)
-        self.lookups = Lookups(self._pages, self._first_page, eager=dry_run)
+        self.lookups = Lookups(self._pages, self._first_page, eager=dry_run, hold=self.state_lock.pinned)
         retry_transient = backoff.on_exception(
             backoff.expo, TransientError, max_tries=self.transient_tries, max_time=self.transient_max_time,
             factor=self.backoff_factor, max_value=self.max_backoff,
@@ -229,7 +232,13 @@ class FreshBooksClient:
             backoff.runtime, RateLimitedError, value=lambda exc: exc.retry_after, max_tries=self.rate_limit_tries,
             max_time=self.rate_limit_max_time, jitter=None, on_backoff=self._log_retry,
             on_giveup=self._log_giveup, logger=None)
-        self._request = retry_rate_limited(retry_transient(self._attempt))
+        self._retrying = retry_rate_limited(retry_transient(self._attempt))
+
+    def _request(self, method: str, path: str, params: Params, body: dict[str, Any] | None,
+                 ref: RecordRef | None) -> dict[str, Any]:
+        """One call, retried as the module docstring says; other writers run during its waits."""
+        with self.state_lock.released():
+            return self._retrying(method, path, params, body, ref)
 
     # Public calls ---------------------------------------------------------------------------------------
 
@@ -304,6 +313,11 @@ class FreshBooksClient:
 
     def _attempt(self, method: str, path: str, params: Params, body: dict[str, Any] | None,
                  ref: RecordRef | None) -> dict[str, Any]:
+        with self.state_lock.held():
+            return self._attempt_held(method, path, params, body, ref)
+
+    def _attempt_held(self, method: str, path: str, params: Params, body: dict[str, Any] | None,
+                      ref: RecordRef | None) -> dict[str, Any]:
         url = f"{self.api_url}{path}"
         if params:
             url = f"{url}?{query_string(params)}"
@@ -331,10 +345,11 @@ class FreshBooksClient:
     def _send(self, method: str, url: str, path: str, body: dict[str, Any] | None, ref: RecordRef | None,
               token: str) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT}
-        if self.limiter is not None:
-            self.limiter.acquire()
         try:
-            response = self.session.request(method, url, json=body, headers=headers, timeout=self.timeout)
+            with self.state_lock.released():
+                if self.limiter is not None:
+                    self.limiter.acquire()
+                response = self.session.request(method, url, json=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             self._count(method, path, None)
             kind = type(exc).__name__
@@ -387,7 +402,8 @@ class FreshBooksClient:
         if self.late_write_settle > 0:
             logger.warning("%s %s%s timed out; waiting %.1fs for a late write to land before going on.", method,
                            path, f" for {ref}" if ref else "", self.late_write_settle)
-            self.sleep(self.late_write_settle)
+            with self.state_lock.released():
+                self.sleep(self.late_write_settle)
 
     def _count(self, method: str, path: str, status: int | None) -> None:
         if self.on_call:

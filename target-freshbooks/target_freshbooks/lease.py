@@ -187,4 +187,5 @@ class LeasedClient(FreshBooksClient):
 
     def _leased(self) -> None:
         if self.lease is not None and not self.dry_run:
-            self.lease.ensure()
+            with self.state_lock.pinned():  # other writers wait for the lease, never see it half renewed
+                self.lease.ensure()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 Params = list[tuple[str, Any]]
@@ -172,7 +172,8 @@ class Lookups:
     """Listings of the resources searched, per (path, vis_state selection); see the module docstring."""
 
     def __init__(self, list_pages: ListFn, first_page: Page, *, probe_after: int = PROBE_AFTER,
-                 eager: bool = False) -> None:
+                 eager: bool = False, hold: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
+        """`hold`: kept around a listing's reads (`StateLock.pinned`: other writers never see a listing half read)."""
         self.list_pages = list_pages
         self.first_page = first_page
         self.probe_after = probe_after
@@ -183,6 +184,7 @@ class Lookups:
         self.next_probe: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
         self._lock = threading.RLock()
         self._local = threading.local()
+        self.hold = hold
 
     @contextmanager
     def live(self) -> Iterator[None]:
@@ -210,7 +212,7 @@ class Lookups:
             else:
                 keys.append((name, value))
         slot = (path, tuple(base))
-        with self._lock:
+        with self.hold(), self._lock:
             listing = self.listings.get(slot) or self._maybe_list(slot, plural, ref, whole=not keys or self.eager)
             return None if listing is None else listing.search(keys)
 

@@ -53,6 +53,8 @@ class Run:
     started: float = field(default_factory=time.monotonic)
     finished: bool = False
     ended: float | None = None
+    first_call_seconds: float = 0.0
+    """How long the run's first FreshBooks call took (sizes the writer pool)."""
 
     @classmethod
     def start(cls, settings: Settings, *, dry_run: bool | None = None, kind: str = "sync") -> Run:
@@ -67,7 +69,10 @@ class Run:
                                   limiter=RateLimiter(settings.max_requests_per_second,
                                                       shared=shared_slots(settings, ledger)))
             client.on_call = calls
-            account = choose_account(client.me(), settings.account_id)
+            asked = time.monotonic()
+            me = client.me()
+            first_call = time.monotonic() - asked
+            account = choose_account(me, settings.account_id)
             run_id = uuid.uuid4().hex[:12]
             ledger.acquire_lock(settings.tenant, account.account_id, run_id)
             client.lease = FreshBooksLease(client, account.account_id,
@@ -87,7 +92,8 @@ class Run:
         progress = Progress(settings.progress_every_seconds)
         loader.summary.progress = progress
         progress.start()
-        return cls(settings, ledger, client, account, run_id, loader, kind=kind, calls=calls, progress=progress)
+        return cls(settings, ledger, client, account, run_id, loader, kind=kind, calls=calls, progress=progress,
+                   first_call_seconds=first_call)
 
     @property
     def dry_run(self) -> bool:

@@ -82,6 +82,12 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
                 description="FreshBooks calls per second the target paces itself to (all calls of the run "
                             "together). FreshBooks publishes no limit: the default is conservative; the pace drops "
                             "by itself after a 429 and recovers."),
+    th.Property("write_workers", th.CustomType({"type": ["integer", "string", "null"]}),
+                description="FreshBooks writes in flight at once (1 to 32). Unset: sized from "
+                            "max_requests_per_second and the latency of the run's first call, so that the pace, "
+                            "not the round trip, is the limit (2 to 8). Records that touch the same client, "
+                            "invoice, bill or vendor are always written one after the other, in arrival order; 1 "
+                            "writes everything in arrival order, one call at a time."),
     th.Property("shared_rate_budget", th.BooleanType, default=False,
                 description="Take each FreshBooks call's slot from one budget per FreshBooks app kept in the ledger, "
                             "shared by every run (any company, any host) using the same ledger database, so that "
@@ -237,6 +243,22 @@ def _rate(value: Any, name: str, default: float) -> float:
     return number
 
 
+MAX_WRITE_WORKERS = 32
+
+
+def _workers(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if isinstance(value, bool) or not 1 <= number <= MAX_WRITE_WORKERS:
+        raise ConfigError(f"Setting {name} (env {ENV_PREFIX}{name.upper()}) must be a whole number from 1 to "
+                          f"{MAX_WRITE_WORKERS} (or unset, to size it from max_requests_per_second), got {value!r}.")
+    return number
+
+
 def _boolean(value: Any, name: str) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
@@ -269,6 +291,8 @@ class Settings:
     progress_every_seconds: float = 30.0
     max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND
     shared_rate_budget: bool = False
+    write_workers: int | None = None
+    """None: sized at run start (`writers.auto_workers`)."""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -298,6 +322,7 @@ class Settings:
         progress_every = check("progress_every_seconds", _seconds, "progress_every_seconds", 30.0, True)
         dry_run = check("dry_run", _boolean, "dry_run")
         shared_rate_budget = check("shared_rate_budget", _boolean, "shared_rate_budget")
+        workers = check("write_workers", _workers, "write_workers")
         per_second = check("max_requests_per_second", _rate, "max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND)
         ledger_url = _text(config.get("ledger_url")) or default_ledger_url(environ)
         try:
@@ -328,6 +353,7 @@ class Settings:
             lease_settle_seconds=settle,
             progress_every_seconds=progress_every,
             max_requests_per_second=per_second,
+            write_workers=workers,
             shared_rate_budget=shared_rate_budget,
             refund_mode=refund_mode,
             books_closed_through=closed,

@@ -1,11 +1,14 @@
 """The Singer target.
 
-Sinks are singer-sdk `RecordSink`s: each record is written (or parked, held or dead-lettered) and its
-outcome committed to the ledger before the next message is read, so records are handled in arrival order
-across streams (clients and items before the invoices that use them, invoices before payments), nothing
-is batched per stream, and draining has nothing left to reorder. A STATE message is emitted as soon as it
-arrives, since every record before it already has its outcome; the end of input emits the last one again
-only if it was not emitted yet. Dry runs emit no STATE (Meltano would skip the records next time).
+Sinks are singer-sdk `RecordSink`s that hand each record to the run's loader. With one writer
+(`write_workers: 1`, and every dry run) the record is written (or parked, held or dead-lettered) and its
+outcome committed to the ledger before the next message is read. With more (the default), records go to
+a pool of writers (`writers.py`) that keeps dependency order itself, by what each record touches
+(`lanes.py`): a client before its invoices, an invoice before its payments and credits, one client's writes
+one at a time, in arrival order; singer-sdk's own draining plays no part. Either way a STATE message is
+emitted only once every record before it has its outcome in the ledger (the pool is drained first); the
+end of input emits the last one again only if it was not emitted yet. Dry runs emit no STATE (Meltano would
+skip the records next time).
 
 A bad record never stops the run: a line that is not JSON (or not a usable Singer message), a RECORD
 without `stream` or `record` or for a stream without SCHEMA, and a record that fails its stream's JSON
@@ -40,11 +43,13 @@ from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import RecordSink
 
 from target_freshbooks.errors import RecordRef, TargetError
+from target_freshbooks.lanes import lanes_of
 from target_freshbooks.loader import check_stream, normalize
 from target_freshbooks.run import Run
 from target_freshbooks.settings import CONFIG_SCHEMA, Settings
 from target_freshbooks.sinks.base import Outcome
 from target_freshbooks.validation import RAW_LINE, RAW_LINE_FIX, RAW_LINE_KEPT
+from target_freshbooks.writers import WriterPool, auto_workers
 
 UNKNOWN_STREAM = "(unknown stream)"
 
@@ -220,6 +225,7 @@ class TargetFreshBooks(Target):
         self.max_parallelism = 1
         self.exit_code = 0
         self._run: Run | None = None
+        self._writers: WriterPool | None = None
         self._emitted_state: dict | None = None
 
     @cached_property
@@ -231,9 +237,37 @@ class TargetFreshBooks(Target):
         """The run, started with the first record (or at the end of an input without records)."""
         if self._run is None:
             self._run = Run.start(self.settings)
+            self._writers = self._start_writers(self._run)
         return self._run
 
+    def _start_writers(self, run: Run) -> WriterPool | None:
+        """The pool of writers, or None to write inline (one writer, or a dry run: it makes no writes)."""
+        if run.dry_run:
+            return None
+        workers = self.settings.write_workers or auto_workers(self.settings.max_requests_per_second,
+                                                               run.first_call_seconds)
+        how = "set by write_workers" if self.settings.write_workers else (
+            f"sized from max_requests_per_second {self.settings.max_requests_per_second:g} and a first call of "
+            f"{run.first_call_seconds * 1000:.0f} ms")
+        self.logger.info("Writing with %d writer%s (%s).", workers, "" if workers == 1 else "s", how)
+        if workers == 1:
+            return None
+        return WriterPool(run.loader.load, run.client.state_lock, workers)
+
+    def drain_writers(self) -> None:
+        """Wait until every record read has its outcome (raises what stopped a writer, if anything did)."""
+        if self._writers is not None:
+            self._writers.drain()
+
     def close_run(self) -> None:
+        """End the run; records already read still get their outcome first (as they would with one writer)."""
+        if self._writers is not None:
+            writers, self._writers = self._writers, None
+            try:
+                writers.drain()
+            except BaseException as exc:  # what stopped a writer: the caller is already ending the run
+                self.logger.debug("Writers stopped: %s", exc)
+            writers.close()
         if self._run is not None:
             self._run.close()
 
@@ -242,7 +276,17 @@ class TargetFreshBooks(Target):
         return FreshBooksSink
 
     def load_record(self, stream: str, record: dict[str, Any]) -> None:
-        self.run.loader.load(stream, record)
+        run = self.run
+        if self._writers is None:
+            run.loader.load(stream, record)
+            return
+        with run.client.state_lock.held():
+            lanes = lanes_of(stream, record, self._item_known)
+        self._writers.submit(stream, record, lanes)
+
+    def _item_known(self, item_key: str) -> bool:
+        mapping = self.run.loader.ledger.mapping("items", item_key)
+        return mapping is not None and (bool(mapping.freshbooks_id) or mapping.state == "deleted")
 
     # Dead letters made before the loader sees a record: the line or the record could not be used.
 
@@ -251,12 +295,14 @@ class TargetFreshBooks(Target):
         """Dead-letter a record (or line) the loader never got; the record's other pending places are cleared,
         as the loader does for a record it dead-letters."""
         loader = self.run.loader
-        loader.ledger.dead_letter(stream, source_key, normalize(record), error=error, run_id=loader.run_id,
-                                  field=field)
-        loader.audit(RecordRef(stream, source_key), "dead_letter", error=error)
-        loader.ledger.unpark(stream, source_key)
-        loader.ledger.resolve_review(stream, source_key, resolution=Outcome.FAILED.value)
-        loader.summary.record(stream, source_key, Outcome.FAILED)
+        self.drain_writers()  # rare: the records before it get their outcome first, as with one writer
+        with self.run.client.state_lock.held():
+            loader.ledger.dead_letter(stream, source_key, normalize(record), error=error, run_id=loader.run_id,
+                                      field=field)
+            loader.audit(RecordRef(stream, source_key), "dead_letter", error=error)
+            loader.ledger.unpark(stream, source_key)
+            loader.ledger.resolve_review(stream, source_key, resolution=Outcome.FAILED.value)
+            loader.summary.record(stream, source_key, Outcome.FAILED)
         self.logger.error("Dead-lettered %s", error)
 
     def dead_letter_line(self, number: int, line: str, bad: BadLine) -> None:
@@ -306,21 +352,29 @@ class TargetFreshBooks(Target):
     def _process_state_message(self, message_dict: dict) -> None:
         super()._process_state_message(message_dict)
         if self._latest_state is not None:
-            self._write_state_message(copy.deepcopy(self._latest_state))
+            try:
+                self._write_state_message(copy.deepcopy(self._latest_state))
+            except BaseException:
+                self.close_run()
+                raise
 
     def _write_state_message(self, state: dict) -> None:
+        """Emitted once every record read before it has its outcome (the writers are drained first)."""
         if self.settings.dry_run:
             self.logger.info("Dry run: STATE withheld (nothing was written).")
             return
         if state == self._emitted_state:
             return
+        self.drain_writers()
         super()._write_state_message(state)
         self._emitted_state = copy.deepcopy(state)
 
     def process_endofpipe(self) -> None:
         try:
             run = self.run
-            run.loader.retry_parked()
+            self.drain_writers()
+            with run.client.state_lock.held():
+                run.loader.retry_parked()
             super().process_endofpipe()
             run.finish()
             text = run.summary_text()

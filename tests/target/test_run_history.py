@@ -105,7 +105,8 @@ def test_progress_lines_name_each_stream_with_its_rate_while_the_run_goes_on(
     env.sandbox.ctx.fb_faults.settings.latency_ms = 60  # each call takes a while: the run lasts a few ticks
     caplog.set_level(logging.INFO, logger="target-freshbooks")
 
-    env.run(clients(*records()["clients"]), progress_every_seconds=0.2)
+    # One writer: the two clients finish ticks apart (two writers would finish them together, at the end).
+    env.run(clients(*records()["clients"]), progress_every_seconds=0.2, write_workers=1)
 
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress after")]
     assert any("clients: 1 records done" in line or "clients: 2 records done" in line for line in lines), lines

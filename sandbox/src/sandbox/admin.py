@@ -21,6 +21,9 @@ def common_admin_routes(stats: CallStats, settings: Any, faults: FaultInjector) 
     async def get_stats(request: Request) -> Response:
         return JSONResponse(stats.snapshot())
 
+    async def get_writes(request: Request) -> Response:
+        return JSONResponse(stats.written())
+
     async def reset_stats(request: Request) -> Response:
         stats.reset()
         return JSONResponse(stats.snapshot())
@@ -60,6 +63,7 @@ def common_admin_routes(stats: CallStats, settings: Any, faults: FaultInjector) 
         Route("/_sandbox/faults", get_faults, methods=["GET"]),
         Route("/_sandbox/faults", patch_faults, methods=["PATCH", "POST"]),
         Route("/_sandbox/stats", get_stats, methods=["GET"]),
+        Route("/_sandbox/writes", get_writes, methods=["GET"]),
         Route("/_sandbox/stats", reset_stats, methods=["DELETE"]),
         Route("/_sandbox/stats/reset", reset_stats, methods=["POST"]),
         Route("/_sandbox/config", get_config, methods=["GET"]),
