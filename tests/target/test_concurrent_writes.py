@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy
-from target_harness import Messages, TargetEnv, usd, write_config
 from target_freshbooks.target import TargetFreshBooks
+from target_harness import Messages, TargetEnv, usd, write_config
 
 CLIENTS = 8
 INVOICES_PER_CLIENT = 3
@@ -112,7 +112,7 @@ def test_writers_overlap_yet_one_clients_writes_never_do_and_payments_follow_the
     set_faults(env, latency_ms=0, jitter_ms=0)
 
     assert run.exit_code == 0
-    writes = [entry for entry in journal(env) if "/_sandbox" not in entry["path"] and "bill_vendors" not in entry["path"]]
+    writes = [entry for entry in journal(env) if "bill_vendors" not in entry["path"]]  # the lease is not books
     assert all(entry["status"] == 200 for entry in writes), [e for e in writes if e["status"] != 200]
     invoice_created: dict[int, dict[str, Any]] = {}
     invoice_client: dict[int, int] = {}
