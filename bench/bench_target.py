@@ -3,6 +3,7 @@
     python bench/bench_target.py --quick          # a few minutes
     python bench/bench_target.py                  # the full size (slow: hours at 80 ms)
     python bench/bench_target.py --invoices 400 --only backfill
+    python bench/bench_target.py --only scale --invoices 100000   # peak RSS of a write run at that size
 
 The target runs as its own process (`target-freshbooks --config ...` over Singer messages on stdin) against
 a sandbox started here, so its wall time, CPU time and peak RSS are its own. Call counts come from the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -89,6 +91,7 @@ class Figures:
     writes: int
     throttled: int
     records: int
+    writers: int = 1
     start_wall: float = 0.0
     start_cpu: float = 0.0
     """Wall and CPU of the process doing nothing (imports, settings, ledger, token, account): not per call."""
@@ -98,7 +101,7 @@ class Figures:
         text = (f"{name:<28} records {self.records:>6}  wall {self.wall:7.1f}s  calls {self.calls:>6}  "
                 f"writes {self.writes:>6}  calls/writes {self.calls / max(self.writes, 1):5.2f}  "
                 f"429s {self.throttled:>3}  CPU/call {1000 * work_cpu / max(self.calls, 1):5.1f} ms "
-                f"(+{self.start_cpu:.1f}s start-up)  peak RSS {self.rss_mb:5.0f} MB")
+                f"(+{self.start_cpu:.1f}s start-up)  peak RSS {self.rss_mb:5.0f} MB  writers {self.writers}")
         if rate:
             floor = self.writes / rate
             busy = max(self.wall - self.start_wall, 1e-9)
@@ -143,16 +146,30 @@ class Bench:
         if done.returncode != 0:
             raise SystemExit(f"target failed:\n{done.stderr[-4000:]}")
         stats = requests.get(f"{self.sandbox.fb_url}/_sandbox/stats", timeout=10).json()
+        pool = re.search(r"Writing with (\d+) writer", done.stderr)
         writes = sum(n for key, n in stats["calls"].items() if key.split(" ")[0] in WRITES
                      and key.split(" ", 1)[1].startswith("/accounting/") and "bill_vendors" not in key)
         return Figures(wall=wall, cpu=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
                        rss_mb=after.ru_maxrss / 1024, calls=stats["total"], writes=writes,
                        throttled=int(stats["statuses"].get("429", 0)),
                        records=sum(1 for line in lines if line["type"] == "RECORD"),
+                       writers=int(pool.group(1)) if pool else 1,
                        start_wall=start.wall if start else 0.0, start_cpu=start.cpu if start else 0.0)
 
     def faults(self, **settings: Any) -> None:
         requests.patch(f"{self.sandbox.fb_url}/_sandbox/faults", json=settings, timeout=10).raise_for_status()
+
+
+def scale(invoices: int) -> None:
+    """A backfill without latency (the target's own CPU and memory are all there is), then a dry run over the
+    same records: peak RSS of each at that size."""
+    with tempfile.TemporaryDirectory() as tmp, running_sandbox(Path(tmp) / "fb.db") as sb:
+        bench = Bench(sb, Path(tmp))
+        lines = messages(invoices)
+        first = bench.run(lines, max_requests_per_second=1000)
+        print(first.line(f"backfill, no latency ({invoices} inv.)", None))
+        dry = bench.run(lines, dry_run=True, max_requests_per_second=1000)
+        print(dry.line(f"dry run after it ({invoices} inv.)", None))
 
 
 def scenario(invoices: int, latency_ms: float, limit: int, rate: float, *, dry_run_only: bool = False,
@@ -186,9 +203,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a size that runs in a few minutes")
     parser.add_argument("--invoices", type=int, help="invoices of the backfill")
-    parser.add_argument("--only", choices=["backfill", "binding", "incremental", "dryrun"])
+    parser.add_argument("--only", choices=["backfill", "binding", "incremental", "dryrun", "scale"])
     args = parser.parse_args()
     invoices = args.invoices or (200 if args.quick else 100_000)
+    if args.only == "scale":
+        scale(invoices)
+        return
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
     if args.only in (None, "backfill"):
         scenario(invoices, 80, 20, 20)
@@ -198,7 +218,9 @@ def main() -> None:
         for history in (invoices * 2, invoices * 8):
             scenario(history, 0, 0, 1000, day_latency_ms=80)
     if args.only in (None, "dryrun"):
-        scenario(invoices * 10, 0, 0, 1000, dry_run_only=True)
+        scenario(invoices * 10 if args.quick else invoices, 0, 0, 1000, dry_run_only=True)
+    if args.only is None:
+        scale(invoices * 10 if args.quick else invoices)
 
 
 if __name__ == "__main__":

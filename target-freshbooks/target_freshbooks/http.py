@@ -191,6 +191,18 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return False
 
 
+POOL_SIZE = 32
+"""Connections kept to FreshBooks: one per writer at most (`write_workers` goes up to 32)."""
+
+
+def pooled_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
 class FreshBooksClient:
     """Calls to one FreshBooks API host. Paths are relative to `api_url`."""
 
@@ -216,7 +228,7 @@ class FreshBooksClient:
         self.tokens = tokens
         self.timeout = timeout
         self.dry_run = dry_run
-        self.session = session or requests.Session()
+        self.session = session or pooled_session()
         self.session.verify = True  # never turned off, whatever the environment says
         self.on_call = on_call
         self.late_write_settle = (LATE_WRITE_SETTLE_FACTOR * timeout if late_write_settle is None

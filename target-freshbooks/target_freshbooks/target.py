@@ -43,7 +43,7 @@ from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import RecordSink
 
 from target_freshbooks.errors import RecordRef, TargetError
-from target_freshbooks.lanes import lanes_of
+from target_freshbooks.lanes import barrier, lanes_of
 from target_freshbooks.loader import check_stream, normalize
 from target_freshbooks.run import Run
 from target_freshbooks.settings import CONFIG_SCHEMA, Settings
@@ -281,7 +281,11 @@ class TargetFreshBooks(Target):
             run.loader.load(stream, record)
             return
         with run.client.state_lock.held():
-            lanes = lanes_of(stream, record, self._item_known)
+            try:
+                lanes = lanes_of(stream, record, self._item_known)
+            except Exception as exc:  # a record too odd to place: alone, in arrival order; the loader judges it
+                self.logger.debug("No lanes for a %s record (%s): written alone", stream, exc)
+                lanes = barrier()
         self._writers.submit(stream, record, lanes)
 
     def _item_known(self, item_key: str) -> bool:
