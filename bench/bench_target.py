@@ -76,6 +76,7 @@ def messages(invoices: int, *, day: int = 0, clients_per: int = 4, paid_share: i
                        "bench:item:PART-VALVE"}]})
     for i in range(start, start + count, paid_share):
         record("payments", {"source_key": f"bench:payment:{i}", "date": "2024-05-10", "type": "Check",
+                            "client_source_key": f"bench:customer:{i - i % clients_per}",
                             "applications": [{"source_key": f"bench:payment:{i}:invoice:{i}",
                                               "invoice_source_key": f"bench:invoice:{i}", "amount": usd("174.00")}]})
     lines.append({"type": "STATE", "value": {"bench": {"day": day}}})

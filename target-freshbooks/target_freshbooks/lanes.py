@@ -15,17 +15,18 @@ A key is taken exclusive (X) or shared (S). Exclusive keys of a record:
 
 Shared keys say "read, not written here": an invoice reads its items (`item:K`) and the taxes, a bill reads
 the vendor list; an item, tax or bill vendor record takes the same key exclusive, so it waits for the
-readers before it and the readers after it wait for it. An invoice line naming an item the ledger does not
-hold yet takes that item exclusive: the invoice may create it.
+readers before it and the readers after it wait for it. (An invoice whose line names an item that is
+nowhere creates it from the line, holding the run's state lock through that create, `sinks/invoices.py`:
+two invoices never both create it.)
 
-A record that belongs to a client but does not name one, and a stream this module does not know, is a
+A record that belongs to a client but does not name one (but for a payment naming the invoices it pays:
+it can move no credit, a remainder needs the client), and a stream this module does not know, is a
 barrier: it waits for every record before it and every record after it waits for it (the one-at-a-time
 order of a single writer). So is everything of a journal entry's lane, `journal`, with respect to itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,8 @@ from target_freshbooks.sinks.invoices import invoice_number
 EVERYTHING = "*"
 """The key every record takes shared and a barrier takes exclusive."""
 CLIENT_STREAMS = frozenset({"invoices", "payments", "credit_notes"})
-"""Streams whose records move a client's balance: without `client_source_key` they are barriers."""
+"""Streams whose records move a client's balance: without `client_source_key` they are barriers, but for a
+payment naming the invoices it pays (its lane is theirs)."""
 
 
 @dataclass
@@ -53,8 +55,8 @@ def barrier() -> Lanes:
     return Lanes(exclusive={EVERYTHING})
 
 
-def lanes_of(stream: str, record: dict[str, Any], item_known: Callable[[str], bool]) -> Lanes:
-    """The keys `record` takes. `item_known(K)`: the ledger holds item K (an invoice line then only reads it)."""
+def lanes_of(stream: str, record: dict[str, Any]) -> Lanes:
+    """The keys `record` takes."""
     key = record.get("source_key")
     if not isinstance(key, str) or not key.strip():
         return barrier()  # dead-lettered by the loader: no lane needed, but no guess either
@@ -63,22 +65,22 @@ def lanes_of(stream: str, record: dict[str, Any], item_known: Callable[[str], bo
     lanes = Lanes(shared={EVERYTHING})
     lanes.take("rec", key)
     if stream in CLIENT_STREAMS:
-        if not record.get("client_source_key"):
-            return barrier()
-        lanes.take("client", record["client_source_key"])
+        lanes.take("client", record.get("client_source_key"))
         for application in _applications(record):
             lanes.take("rec", application.get("source_key"))
             lanes.take("rec", application.get("invoice_source_key"))
             lanes.take("rec", application.get("refunds_source_key"))
         lanes.take("rec", record.get("invoice_source_key"))
         lanes.take("rec", record.get("refund_of_source_key"))
+        if not record.get("client_source_key") and (stream != "payments" or len(lanes.exclusive) == 1):
+            return barrier()  # a payment naming only invoices moves only them (a remainder needs the client)
         if stream == "invoices":
             lanes.take("invoice_number", invoice_number(record, key))
             lanes.take("credit_number", credit_number(record, key))  # a negative invoice is written as a credit note
-            _items_read(record, lanes, item_known)
+            _items_read(record, lanes)
         elif stream == "credit_notes":
             lanes.take("credit_number", credit_number(record, key))
-            _items_read(record, lanes, item_known)
+            _items_read(record, lanes)
         return lanes
     if stream == "clients":
         lanes.take("client", key)
@@ -115,16 +117,9 @@ def _applications(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [app for app in raw if isinstance(app, dict)] if isinstance(raw, list) else []
 
 
-def _items_read(record: dict[str, Any], lanes: Lanes, item_known: Callable[[str], bool]) -> None:
+def _items_read(record: dict[str, Any], lanes: Lanes) -> None:
     lanes.take("taxes", "all", shared=True)
     lines = record.get("lines")
     for line in lines if isinstance(lines, list) else []:
-        if not isinstance(line, dict) or not line.get("item_source_key"):
-            continue
-        item = str(line["item_source_key"])
-        known = item_known(item)
-        lanes.take("item", item, shared=known)
-        fallback = line.get("item")
-        if not known and isinstance(fallback, dict):  # the invoice may create it from the line's `item`
-            lanes.take("sku", fallback.get("sku") or item)
-            lanes.take("item_name", str(fallback.get("name") or "").strip())
+        if isinstance(line, dict) and line.get("item_source_key"):
+            lanes.take("item", line["item_source_key"], shared=True)

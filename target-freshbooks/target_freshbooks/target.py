@@ -282,15 +282,11 @@ class TargetFreshBooks(Target):
             return
         with run.client.state_lock.held():
             try:
-                lanes = lanes_of(stream, record, self._item_known)
+                lanes = lanes_of(stream, record)
             except Exception as exc:  # a record too odd to place: alone, in arrival order; the loader judges it
                 self.logger.debug("No lanes for a %s record (%s): written alone", stream, exc)
                 lanes = barrier()
         self._writers.submit(stream, record, lanes)
-
-    def _item_known(self, item_key: str) -> bool:
-        mapping = self.run.loader.ledger.mapping("items", item_key)
-        return mapping is not None and (bool(mapping.freshbooks_id) or mapping.state == "deleted")
 
     # Dead letters made before the loader sees a record: the line or the record could not be used.
 

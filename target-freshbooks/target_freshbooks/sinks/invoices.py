@@ -109,7 +109,8 @@ class InvoicesSink(ResourceSink):
             raise Review(f"line {index} ({line.get('name') or fallback.get('name')!r}) sells item {item_key} "
                          f"(SKU {sku}), which is neither in the ledger nor in FreshBooks; release this invoice to "
                          "create the item from the line, or add the item to FreshBooks first")
-        outcome = self.ctx.load_dependency("items", {**fallback, "source_key": item_key})
+        with self.ctx.client.state_lock.pinned():  # concurrent writers: no other invoice creates it meanwhile
+            outcome = self.ctx.load_dependency("items", {**fallback, "source_key": item_key})
         if outcome not in LANDED:
             raise Park("items", item_key, f"line {index}: item {item_key} (SKU {sku}) could not be created "
                        f"({outcome})", pending=True)
