@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, create_engine, delete, event, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
@@ -43,6 +45,8 @@ logger = logging.getLogger("target-freshbooks.ledger")
 
 LOCK_STALE_AFTER = 15 * 60
 MAPPINGS_CACHED = 50_000
+_UPSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+"""Dialects whose INSERT takes ON CONFLICT DO UPDATE (one statement per id-map write)."""
 """Id-map rows an AccountLedger keeps in memory (least recently used dropped first)."""
 AUDIT_BATCH = 200
 AUDIT_FLUSH_AFTER = 2.0
@@ -331,23 +335,29 @@ class AccountLedger:
 
     def save_mapping(self, stream: str, source_key: str, freshbooks_id: str | None, payload_hash: str | None, *,
                      origin: str, state: str = "active", parent_key: str | None = None) -> None:
-        self._mappings.pop((stream, source_key), None)  # re-read next time if this write fails
+        """Insert or update the row in one statement (`INSERT ... ON CONFLICT DO UPDATE` on SQLite and PostgreSQL,
+        the ORM's select-then-write elsewhere); `last_payload` is left as it is."""
+        key = (stream, source_key)
+        self._mappings.pop(key, None)  # re-read next time if this write fails
+        values: dict[str, Any] = {
+            "freshbooks_id": None if freshbooks_id is None else str(freshbooks_id), "payload_hash": payload_hash,
+            "origin": origin, "state": state, "parent_key": parent_key, "updated_at": utcnow()}
+        scope = {"tenant": self.tenant, "account_id": self.account_id, "stream": stream, "source_key": source_key}
+        upsert = _UPSERTS.get(self.ledger.engine.dialect.name)
         with self.ledger.session() as s:
-            entry = s.scalars(select(IdMapEntry).options(defer(IdMapEntry.last_payload))
-                              .where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
-                                     IdMapEntry.source_key == source_key)).first()
-            if entry is None:
-                entry = IdMapEntry(tenant=self.tenant, account_id=self.account_id, stream=stream,
-                                   source_key=source_key)
-                s.add(entry)
-            entry.freshbooks_id = None if freshbooks_id is None else str(freshbooks_id)
-            entry.payload_hash = payload_hash
-            entry.origin = origin
-            entry.state = state
-            entry.parent_key = parent_key
-            entry.updated_at = utcnow()
-        self._remember((stream, source_key), entry)
-        self._known_keys().add(hash((stream, source_key)))
+            if upsert is not None:
+                s.execute(upsert(IdMapEntry).values(**scope, **values).on_conflict_do_update(
+                    index_elements=list(scope), set_=values))
+            else:
+                entry = s.scalars(select(IdMapEntry).options(defer(IdMapEntry.last_payload)).where(
+                    *(getattr(IdMapEntry, name) == value for name, value in scope.items()))).first()
+                if entry is None:
+                    entry = IdMapEntry(**scope)
+                    s.add(entry)
+                for name, value in values.items():
+                    setattr(entry, name, value)
+        self._remember(key, IdMapEntry(**scope, **values))  # what the run reads back; never attached to a session
+        self._known_keys().add(hash(key))
 
     def drop_mapping(self, stream: str, source_key: str) -> None:
         self._mappings.pop((stream, source_key), None)

@@ -261,8 +261,10 @@ class ResourceSink:
             self.after_adopt(match, record, payload, ref)
             return Outcome.ADOPTED
         freshbooks_id, obj = self.create(record, payload, ref)
-        self.ctx.ledger.save_mapping(self.stream, key, freshbooks_id, None, origin="created")
-        self.after_create(freshbooks_id, obj, ref)
+        if type(self).after_create is not ResourceSink.after_create:
+            # The id first, so that a crash in what follows (e.g. marking an invoice sent) leaves it known.
+            self.ctx.ledger.save_mapping(self.stream, key, freshbooks_id, None, origin="created")
+            self.after_create(freshbooks_id, obj, ref)
         self.ctx.ledger.save_mapping(self.stream, key, freshbooks_id, digest, origin="created")
         return Outcome.CREATED
 
