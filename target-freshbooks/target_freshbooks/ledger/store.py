@@ -19,12 +19,24 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, create_engine, delete, event, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
@@ -45,8 +57,24 @@ logger = logging.getLogger("target-freshbooks.ledger")
 
 LOCK_STALE_AFTER = 15 * 60
 MAPPINGS_CACHED = 50_000
-_UPSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+UPSERT_DIALECTS = frozenset({"sqlite", "postgresql"})
 """Dialects whose INSERT takes ON CONFLICT DO UPDATE (one statement per id-map write)."""
+ID_MAP_KEY = ("tenant", "account_id", "stream", "source_key")
+ID_MAP_WRITTEN = ("freshbooks_id", "payload_hash", "origin", "state", "parent_key", "updated_at")
+
+
+@cache
+def _id_map_upsert(dialect: str) -> Any:
+    """The id-map upsert as SQL text with typed parameters: SQLAlchemy compiles the dialects' own
+    `on_conflict_do_update` constructs anew on every call (they are not cached), a text once."""
+    if dialect not in UPSERT_DIALECTS:
+        return None
+    table = IdMapEntry.__table__
+    names = (*ID_MAP_KEY, *ID_MAP_WRITTEN)
+    sql = (f"INSERT INTO {IdMapEntry.__tablename__} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+           f"ON CONFLICT ({', '.join(ID_MAP_KEY)}) DO UPDATE SET "
+           + ", ".join(f"{n} = excluded.{n}" for n in ID_MAP_WRITTEN))
+    return text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))
 """Id-map rows an AccountLedger keeps in memory (least recently used dropped first)."""
 AUDIT_BATCH = 200
 AUDIT_FLUSH_AFTER = 2.0
@@ -284,7 +312,7 @@ class AccountLedger:
         self._known: set[int] | None = None
         """Hashes of the (stream, source key) the id map holds: a key not among them needs no query."""
         self._pending: dict[tuple[str, str], set[str]] | None = None
-        self._audits: list[AuditEntry] = []
+        self._audits: list[dict[str, Any]] = []
         self._audits_since = 0.0
         ledger.before_write.append(self._write_audits)
 
@@ -343,11 +371,10 @@ class AccountLedger:
             "freshbooks_id": None if freshbooks_id is None else str(freshbooks_id), "payload_hash": payload_hash,
             "origin": origin, "state": state, "parent_key": parent_key, "updated_at": utcnow()}
         scope = {"tenant": self.tenant, "account_id": self.account_id, "stream": stream, "source_key": source_key}
-        upsert = _UPSERTS.get(self.ledger.engine.dialect.name)
+        upsert = _id_map_upsert(self.ledger.engine.dialect.name)
         with self.ledger.session() as s:
             if upsert is not None:
-                s.execute(upsert(IdMapEntry).values(**scope, **values).on_conflict_do_update(
-                    index_elements=list(scope), set_=values))
+                s.connection().execute(upsert, {**scope, **values})
             else:
                 entry = s.scalars(select(IdMapEntry).options(defer(IdMapEntry.last_payload)).where(
                     *(getattr(IdMapEntry, name) == value for name, value in scope.items()))).first()
@@ -371,10 +398,10 @@ class AccountLedger:
               http_status: int | None = None, error: str | None = None, detail: str | None = None) -> None:
         if not self._audits:
             self._audits_since = time.monotonic()
-        self._audits.append(AuditEntry(at=utcnow(), run_id=run_id, tenant=self.tenant, account_id=self.account_id,
-                                       stream=stream, source_key=source_key, action=action,
-                                       freshbooks_id=None if freshbooks_id is None else str(freshbooks_id),
-                                       http_status=http_status, error=error, detail=detail))
+        self._audits.append({"at": utcnow(), "run_id": run_id, "tenant": self.tenant, "account_id": self.account_id,
+                             "stream": stream, "source_key": source_key, "action": action,
+                             "freshbooks_id": None if freshbooks_id is None else str(freshbooks_id),
+                             "http_status": http_status, "error": error, "detail": detail})
         if len(self._audits) >= AUDIT_BATCH or time.monotonic() - self._audits_since > AUDIT_FLUSH_AFTER:
             self.flush_audits()
 
@@ -385,8 +412,9 @@ class AccountLedger:
                 pass
 
     def _write_audits(self, session: Session) -> None:
+        """One multi-row INSERT (the ORM's unit of work would cost more than the rest of the transaction)."""
         if self._audits:
-            session.add_all(self._audits)
+            session.connection().execute(insert(cast(Table, AuditEntry.__table__)), self._audits)
             self._audits = []
 
     # Pending places: parked, review, dead letters -------------------------------------------------------
