@@ -328,6 +328,8 @@ class AccountLedger:
             return self._mappings[key]
         if hash(key) not in self._known_keys():
             return None
+        if key in self._mappings:  # read with the keys, just now
+            return self._mappings[key]
         with self.ledger.session() as s:
             entry = s.scalars(select(IdMapEntry).options(defer(IdMapEntry.last_payload))
                               .where(*self._scope(IdMapEntry), IdMapEntry.stream == stream,
@@ -336,10 +338,21 @@ class AccountLedger:
         return entry
 
     def _known_keys(self) -> set[int]:
+        """Read once: which keys the id map holds, and (up to MAPPINGS_CACHED of) their rows, in one query: a
+        rerun then answers each record's mapping from memory instead of one query per record."""
         if self._known is None:
+            columns = (IdMapEntry.stream, IdMapEntry.source_key, IdMapEntry.freshbooks_id, IdMapEntry.payload_hash,
+                       IdMapEntry.state, IdMapEntry.origin, IdMapEntry.parent_key)
+            names = [column.key for column in columns]
+            known: set[int] = set()
             with self.ledger.session() as s:
-                rows = s.execute(select(IdMapEntry.stream, IdMapEntry.source_key).where(*self._scope(IdMapEntry)))
-                self._known = {hash((stream, key)) for stream, key in rows}
+                for row in s.execute(select(*columns).where(*self._scope(IdMapEntry))):
+                    key = (row[0], row[1])
+                    known.add(hash(key))
+                    if len(self._mappings) < MAPPINGS_CACHED and key not in self._mappings:
+                        self._mappings[key] = IdMapEntry(tenant=self.tenant, account_id=self.account_id,
+                                                         **dict(zip(names, row, strict=True)))
+            self._known = known
         return self._known
 
     def _remember(self, key: tuple[str, str], entry: IdMapEntry | None) -> None:
