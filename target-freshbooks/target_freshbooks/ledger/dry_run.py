@@ -3,10 +3,9 @@ and by parent, so a lookup never scans every mapping the run made)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from target_freshbooks.ledger.models import DeadLetter, IdMapEntry, ParkedRecord, ReviewItem
+from target_freshbooks.ledger.models import DeadLetter, IdMap, MappingRow, ParkedRecord, ReviewItem
 from target_freshbooks.ledger.store import AccountLedger
 
 Key = tuple[str, str]
@@ -15,7 +14,7 @@ Key = tuple[str, str]
 class DryRunLedger(AccountLedger):
     def __init__(self, real: AccountLedger) -> None:
         super().__init__(real.ledger, real.tenant, real.account_id)
-        self.mappings: dict[Key, IdMapEntry | None] = {}
+        self.mappings: dict[Key, IdMap | None] = {}
         self.by_id: dict[Key, str] = {}
         """(stream, FreshBooks id) → the source key this run mapped to it."""
         self.by_parent: dict[Key, set[str]] = {}
@@ -24,7 +23,7 @@ class DryRunLedger(AccountLedger):
         self.pending_overlay: dict[Key, str | None] = {}
         self.audit_trail: list[dict[str, Any]] = []
 
-    def mapping(self, stream: str, source_key: str) -> IdMapEntry | None:
+    def mapping(self, stream: str, source_key: str) -> IdMap | None:
         if (stream, source_key) in self.mappings:
             return self.mappings[(stream, source_key)]
         return super().mapping(stream, source_key)
@@ -37,8 +36,8 @@ class DryRunLedger(AccountLedger):
                 return key
         return super().key_for_id(stream, freshbooks_id)
 
-    def children(self, stream: str, parent_key: str) -> list[IdMapEntry]:
-        found = {e.source_key: e for e in super().children(stream, parent_key)}
+    def children(self, stream: str, parent_key: str) -> list[IdMap]:
+        found: dict[str, IdMap] = {e.source_key: e for e in super().children(stream, parent_key)}
         for key in list(found):
             if (stream, key) in self.mappings:  # rewritten in this run: its own entry decides
                 found.pop(key)
@@ -50,10 +49,9 @@ class DryRunLedger(AccountLedger):
 
     def save_mapping(self, stream: str, source_key: str, freshbooks_id: str | None, payload_hash: str | None, *,
                      origin: str, state: str = "active", parent_key: str | None = None) -> None:
-        self.mappings[(stream, source_key)] = IdMapEntry(
-            tenant=self.tenant, account_id=self.account_id, stream=stream, source_key=source_key,
-            parent_key=parent_key, freshbooks_id=None if freshbooks_id is None else str(freshbooks_id),
-            payload_hash=payload_hash, state=state, origin=origin, updated_at=datetime.now(UTC))
+        self.mappings[(stream, source_key)] = MappingRow(
+            stream, source_key, None if freshbooks_id is None else str(freshbooks_id), payload_hash, state, origin,
+            parent_key)
         if freshbooks_id is not None:
             self.by_id[(stream, str(freshbooks_id))] = source_key
         if parent_key is not None:

@@ -6,6 +6,7 @@ Change a table only together with a new migration in `migrations/versions/`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,24 @@ class IdMapEntry(Base):
         Index("ix_id_map_freshbooks_id", "tenant", "account_id", "stream", "freshbooks_id"),
         Index("ix_id_map_parent_key", "tenant", "account_id", "stream", "parent_key"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MappingRow:
+    """What a run reads of an id-map row, kept in memory (a few hundred bytes; an ORM object is several times
+    that): the run's cache holds tens of thousands of them."""
+
+    stream: str
+    source_key: str
+    freshbooks_id: str | None
+    payload_hash: str | None
+    state: str
+    origin: str
+    parent_key: str | None = None
+
+
+IdMap = IdMapEntry | MappingRow
+"""An id-map row as sinks read it: from the run's cache, or from the database."""
 
 
 class AuditEntry(Base):

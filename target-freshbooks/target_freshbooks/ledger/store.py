@@ -46,7 +46,9 @@ from target_freshbooks.ledger import migrate
 from target_freshbooks.ledger.models import (
     AuditEntry,
     DeadLetter,
+    IdMap,
     IdMapEntry,
+    MappingRow,
     ParkedRecord,
     ReviewItem,
     RunLock,
@@ -308,7 +310,7 @@ class AccountLedger:
         self.ledger = ledger
         self.tenant = tenant
         self.account_id = account_id
-        self._mappings: OrderedDict[tuple[str, str], IdMapEntry | None] = OrderedDict()
+        self._mappings: OrderedDict[tuple[str, str], IdMap | None] = OrderedDict()
         self._known: set[int] | None = None
         """Hashes of the (stream, source key) the id map holds: a key not among them needs no query."""
         self._pending: dict[tuple[str, str], set[str]] | None = None
@@ -321,7 +323,7 @@ class AccountLedger:
 
     # Id map --------------------------------------------------------------------------------------------
 
-    def mapping(self, stream: str, source_key: str) -> IdMapEntry | None:
+    def mapping(self, stream: str, source_key: str) -> IdMap | None:
         key = (stream, source_key)
         if key in self._mappings:
             self._mappings.move_to_end(key)
@@ -350,12 +352,11 @@ class AccountLedger:
                     key = (row[0], row[1])
                     known.add(hash(key))
                     if len(self._mappings) < MAPPINGS_CACHED and key not in self._mappings:
-                        self._mappings[key] = IdMapEntry(tenant=self.tenant, account_id=self.account_id,
-                                                         **dict(zip(names, row, strict=True)))
+                        self._mappings[key] = MappingRow(**dict(zip(names, row, strict=True)))
             self._known = known
         return self._known
 
-    def _remember(self, key: tuple[str, str], entry: IdMapEntry | None) -> None:
+    def _remember(self, key: tuple[str, str], entry: IdMap | None) -> None:
         self._mappings[key] = entry
         self._mappings.move_to_end(key)
         while len(self._mappings) > MAPPINGS_CACHED:
@@ -368,7 +369,7 @@ class AccountLedger:
                 *self._scope(IdMapEntry), IdMapEntry.stream == stream,
                 IdMapEntry.freshbooks_id == str(freshbooks_id), IdMapEntry.state == "active")).first()
 
-    def children(self, stream: str, parent_key: str) -> list[IdMapEntry]:
+    def children(self, stream: str, parent_key: str) -> list[IdMap]:
         with self.ledger.session() as s:
             return list(s.scalars(select(IdMapEntry).where(
                 *self._scope(IdMapEntry), IdMapEntry.stream == stream, IdMapEntry.parent_key == parent_key,
@@ -396,7 +397,8 @@ class AccountLedger:
                     s.add(entry)
                 for name, value in values.items():
                     setattr(entry, name, value)
-        self._remember(key, IdMapEntry(**scope, **values))  # what the run reads back; never attached to a session
+        self._remember(key, MappingRow(stream, source_key, values["freshbooks_id"], payload_hash, state, origin,
+                                       parent_key))
         self._known_keys().add(hash(key))
 
     def drop_mapping(self, stream: str, source_key: str) -> None:

@@ -32,7 +32,7 @@ from target_freshbooks.sinks.base import (
 )
 
 if TYPE_CHECKING:
-    from target_freshbooks.ledger.models import IdMapEntry
+    from target_freshbooks.ledger.models import IdMap
     from target_freshbooks.sinks.base import SinkContext
 
 PAYMENTS = Resource("payments", "payments", "payment", "payments")
@@ -185,7 +185,7 @@ class ApplicationWriter:
                     if e.state == "active"}
         return existing == set(payloads)
 
-    def reconcile(self, app_key: str, payload: dict[str, Any], entry: IdMapEntry | None, parent: RecordRef) -> str:
+    def reconcile(self, app_key: str, payload: dict[str, Any], entry: IdMap | None, parent: RecordRef) -> str:
         ledger = self.ctx.ledger
         ref = RecordRef(self.stream, app_key)
         digest = payload_hash(payload)
@@ -275,7 +275,7 @@ class ApplicationWriter:
     def id_of(self, row: dict[str, Any]) -> str:
         return str(row.get("id") or row.get(self.kind.resource.id_field))
 
-    def delete(self, entry: IdMapEntry, ref: RecordRef, why: str) -> None:
+    def delete(self, entry: IdMap, ref: RecordRef, why: str) -> None:
         if entry.freshbooks_id and entry.state == "active":
             self.ctx.client.update(self.path(entry.freshbooks_id), self.single, {"vis_state": 1}, ref)
             self.ctx.audit(ref, "delete", freshbooks_id=entry.freshbooks_id, http_status=200, detail=why)

@@ -20,7 +20,7 @@ from target_freshbooks.errors import AmbiguousWriteError, RecordError, RecordRef
 
 if TYPE_CHECKING:
     from target_freshbooks.http import FreshBooksClient
-    from target_freshbooks.ledger.models import IdMapEntry
+    from target_freshbooks.ledger.models import IdMap
     from target_freshbooks.ledger.store import AccountLedger
 
 CREATE_ATTEMPTS = 6
@@ -198,7 +198,7 @@ class ResourceSink:
     def create_body(self, record: dict[str, Any], payload: dict[str, Any], ref: RecordRef) -> dict[str, Any]:
         return dict(payload)
 
-    def update_body(self, record: dict[str, Any], payload: dict[str, Any], mapping: IdMapEntry,
+    def update_body(self, record: dict[str, Any], payload: dict[str, Any], mapping: IdMap,
                     ref: RecordRef) -> dict[str, Any]:
         return dict(payload)
 
@@ -268,7 +268,7 @@ class ResourceSink:
         self.ctx.ledger.save_mapping(self.stream, key, freshbooks_id, digest, origin="created")
         return Outcome.CREATED
 
-    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMapEntry,
+    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMap,
                ref: RecordRef) -> Outcome:
         freshbooks_id = str(mapping.freshbooks_id)
         body = self.update_body(record, payload, mapping, ref)
@@ -283,7 +283,7 @@ class ResourceSink:
         return confirmed_create(self.ctx, self.path(), self.resource.single, self.create_body(record, payload, ref),
                                 ref, lambda: self.find_existing(record, payload, ref), self.id_of)
 
-    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMapEntry | None) -> Outcome:
+    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMap | None) -> Outcome:
         """`active: false`: delete the object if it exists (ledger or natural key), nothing if not."""
         if mapping is not None and mapping.state == "deleted":
             self.ctx.audit(ref, "unchanged", freshbooks_id=mapping.freshbooks_id, detail="already deleted")

@@ -20,7 +20,7 @@ from typing import Any
 
 from target_freshbooks.errors import RecordError, RecordRef
 from target_freshbooks.lease import LEASE_NAME
-from target_freshbooks.ledger.models import IdMapEntry
+from target_freshbooks.ledger.models import IdMap
 from target_freshbooks.sinks.base import (
     INACTIVE,
     Match,
@@ -87,7 +87,7 @@ class BillVendorsSink(ResourceSink):
         return {"currency_code": "USD", "language": "en", **payload,
                 "note": with_marker(payload.get("note"), ref.source_key)}
 
-    def update_body(self, record: dict[str, Any], payload: dict[str, Any], mapping: IdMapEntry,
+    def update_body(self, record: dict[str, Any], payload: dict[str, Any], mapping: IdMap,
                     ref: RecordRef) -> dict[str, Any]:
         body = dict(payload)
         if mapping.origin == "created":
@@ -132,7 +132,7 @@ class BillVendorsSink(ResourceSink):
                 return Match(self.id_of(found), how(found) + many, found)
         return None
 
-    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMapEntry | None) -> Outcome:
+    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMap | None) -> Outcome:
         """Never deleted, never created: kept (or adopted) so that its bills can still be written."""
         if mapping is not None and mapping.freshbooks_id:
             self.ctx.audit(ref, "unchanged", freshbooks_id=mapping.freshbooks_id,

@@ -32,7 +32,7 @@ from target_freshbooks.sinks.base import (
 from target_freshbooks.sinks.closed_bills import ClosedBills
 
 if TYPE_CHECKING:
-    from target_freshbooks.ledger.models import IdMapEntry
+    from target_freshbooks.ledger.models import IdMap
 
 HEADER_FIELDS = ("issue_date", "due_offset_days", "currency_code", "language")
 LINE_FIELDS = ("description", "quantity", "unit_cost", "tax_name1", "tax_percent1", "tax_name2", "tax_percent2")
@@ -95,7 +95,7 @@ class BillsSink(ResourceSink):
 
     # Closed periods: a raise posted as an adjustment bill, a cut or a void held for review -------------------
 
-    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMapEntry,
+    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMap,
                ref: RecordRef) -> Outcome:
         if self.closed_periods.may_apply(ref) and mapping.state == "active":
             original = self.closed_periods.fetch(self.stream, str(mapping.freshbooks_id), ref)
@@ -105,7 +105,7 @@ class BillsSink(ResourceSink):
                     return outcome
         return super().update(record, payload, digest, mapping, ref)
 
-    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMapEntry | None) -> Outcome:
+    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMap | None) -> Outcome:
         if self.closed_periods.may_apply(ref) and (mapping is None or mapping.state == "active"):
             freshbooks_id = mapping.freshbooks_id if mapping is not None else None
             if not freshbooks_id:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from target_freshbooks.errors import RecordError, RecordRef
-from target_freshbooks.ledger.models import IdMapEntry
+from target_freshbooks.ledger.models import IdMap
 from target_freshbooks.sinks.base import (
     Match,
     Resource,
@@ -41,7 +41,7 @@ class ClientsSink(ResourceSink):
         return {**payload, "note": with_marker(payload.get("note"), ref.source_key),
                 "allow_late_fees": False, "allow_late_notifications": False}
 
-    def update_body(self, record: dict[str, Any], payload: dict[str, Any], mapping: IdMapEntry,
+    def update_body(self, record: dict[str, Any], payload: dict[str, Any], mapping: IdMap,
                     ref: RecordRef) -> dict[str, Any]:
         body = dict(payload)
         if "note" in body and mapping.origin == "created":

@@ -38,7 +38,7 @@ from target_freshbooks.sinks.closed_periods import (
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from target_freshbooks.ledger.models import IdMapEntry
+    from target_freshbooks.ledger.models import IdMap
     from target_freshbooks.sinks.applications import ApplicationWriter
     from target_freshbooks.sinks.base import ResourceSink
     from target_freshbooks.sinks.bills import BillsSink
@@ -57,7 +57,7 @@ class ClosedBills(ClosedPeriod):
         """The bill is in the closed period (or was adjusted before, so it keeps being adjusted)."""
         return self.in_period(original.get("issue_date")) or self.adjusted_before(ref.source_key)
 
-    def update(self, record: dict[str, Any], mapping: IdMapEntry, digest: str, original: dict[str, Any],
+    def update(self, record: dict[str, Any], mapping: IdMap, digest: str, original: dict[str, Any],
                ref: RecordRef) -> Outcome | None:
         """A changed bill in the closed period: post a raise, hold a cut; None once released (write in place)."""
         freshbooks_id = str(mapping.freshbooks_id)

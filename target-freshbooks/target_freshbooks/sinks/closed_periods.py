@@ -37,7 +37,7 @@ from target_freshbooks.errors import RecordError, RecordRef
 from target_freshbooks.sinks.base import Outcome, Park, marker, with_marker
 
 if TYPE_CHECKING:
-    from target_freshbooks.ledger.models import IdMapEntry
+    from target_freshbooks.ledger.models import IdMap
     from target_freshbooks.sinks.base import ResourceSink, SinkContext
 
 logger = logging.getLogger("target-freshbooks")
@@ -235,7 +235,7 @@ class ClosedPeriods(ClosedPeriod):
 
     # The change, as an adjustment -----------------------------------------------------------------
 
-    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMapEntry,
+    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMap,
                original: dict[str, Any], ref: RecordRef) -> Outcome:
         """A changed invoice in the closed period: post the difference, leave the invoice as it is."""
         freshbooks_id = str(mapping.freshbooks_id)
@@ -255,7 +255,7 @@ class ClosedPeriods(ClosedPeriod):
         return Outcome.UPDATED if difference else Outcome.UNCHANGED
 
     def delete(self, record: dict[str, Any], freshbooks_id: str, original: dict[str, Any],
-               mapping: IdMapEntry | None, ref: RecordRef) -> Outcome:
+               mapping: IdMap | None, ref: RecordRef) -> Outcome:
         """A deleted invoice in the closed period: credit what it still amounts to, leave the invoice."""
         number = str(original.get("invoice_number") or record.get("invoice_number") or ref.source_key)
         earlier = self.adjustments(ref.source_key, number, ref)

@@ -48,7 +48,7 @@ LOOKALIKE_DAYS = 7
 """How far apart two invoices of the same client and total may be dated and still look like one document."""
 
 if TYPE_CHECKING:
-    from target_freshbooks.ledger.models import IdMapEntry
+    from target_freshbooks.ledger.models import IdMap
 
 logger = logging.getLogger("target-freshbooks")
 
@@ -143,7 +143,7 @@ class InvoicesSink(ResourceSink):
 
     # Closed periods: changes and deletes posted as adjustments -----------------------------------------
 
-    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMapEntry,
+    def update(self, record: dict[str, Any], payload: dict[str, Any], digest: str, mapping: IdMap,
                ref: RecordRef) -> Outcome:
         if self.closed_periods.may_apply(ref) and mapping.state == "active":
             original = self.closed_periods.fetch(self.stream, str(mapping.freshbooks_id), ref)
@@ -151,7 +151,7 @@ class InvoicesSink(ResourceSink):
                 return self.closed_periods.update(record, payload, digest, mapping, original, ref)
         return super().update(record, payload, digest, mapping, ref)
 
-    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMapEntry | None) -> Outcome:
+    def deactivate(self, record: dict[str, Any], ref: RecordRef, mapping: IdMap | None) -> Outcome:
         if mapping is not None and mapping.state == "active" and mapping.payload_hash == DELETED_BY_CREDIT:
             self.ctx.audit(ref, "unchanged", freshbooks_id=mapping.freshbooks_id,
                            detail="already credited in full (deleted in the closed period)")
