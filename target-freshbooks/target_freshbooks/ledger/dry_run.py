@@ -3,12 +3,15 @@ and by parent, so a lookup never scans every mapping the run made)."""
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from target_freshbooks.ledger.models import DeadLetter, IdMap, MappingRow, ParkedRecord, ReviewItem
 from target_freshbooks.ledger.store import AccountLedger
 
 Key = tuple[str, str]
+AUDIT_TRAIL_KEPT = 10_000
+"""Audit entries a dry run keeps in memory (bounded: a dry run over 100,000 invoices must not grow with them)."""
 
 
 class DryRunLedger(AccountLedger):
@@ -21,7 +24,8 @@ class DryRunLedger(AccountLedger):
         """(stream, parent key) → source keys whose mapping this run wrote under that parent."""
         self.parked: dict[Key, ParkedRecord | None] = {}
         self.pending_overlay: dict[Key, str | None] = {}
-        self.audit_trail: list[dict[str, Any]] = []
+        self.audit_trail: deque[dict[str, Any]] = deque(maxlen=AUDIT_TRAIL_KEPT)
+        """The latest audit entries (a dry run writes none to the ledger): the log has them all."""
 
     def mapping(self, stream: str, source_key: str) -> IdMap | None:
         if (stream, source_key) in self.mappings:
