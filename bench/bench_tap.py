@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_tap.py --invoices 5000      # a quick run
     .venv/bin/python bench/bench_tap.py --db /tmp/st.db --keep   # seed once, re-run against the same file
     .venv/bin/python bench/bench_tap.py --cli               # the tap in its own process, as Meltano runs it
+    .venv/bin/python bench/bench_tap.py --pipeline          # tap | mapper, each in its own process
 
 Seeds a ServiceTitan sandbox into a temporary SQLite file (or reuses `--db` if it is already seeded),
 serves it on free loopback ports, runs a full sync of every stream (in-process by default, or the CLI
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -86,8 +88,45 @@ def run_cli(config: dict[str, Any], workdir: Path) -> tuple[CountingSink, float]
         raise SystemExit(f"tap-servicetitan exited with {process.returncode}")
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"tap process CPU:          {usage.ru_utime + usage.ru_stime:.1f} s of {elapsed:.1f} s")
+    print(f"tap process CPU:          {usage.ru_utime + usage.ru_stime:.1f} s of {elapsed:.1f} s, "
+          f"peak RSS {usage.ru_maxrss / 1024:.0f} MB")
     sink.states = -1  # not counted: stdout goes to /dev/null
+    return sink, elapsed
+
+
+MAPPER = Path(sys.executable).parent / "map-servicetitan-freshbooks"
+
+
+def run_pipeline(config: dict[str, Any], workdir: Path) -> tuple[CountingSink, float]:
+    """`tap-servicetitan | map-servicetitan-freshbooks > /dev/null`, each in its own process (as Meltano runs
+    them); prints each one's CPU and peak RSS (`os.wait4` gives each child's own)."""
+    tap_config, map_config = workdir / "tap-config.json", workdir / "map-config.json"
+    tap_config.write_text(json.dumps(config))
+    map_config.write_text(json.dumps({"business_timezone": "America/Los_Angeles"}))
+    sink = CountingSink()
+    started = time.perf_counter()
+    tap = subprocess.Popen([sys.executable, "-m", "tap_servicetitan.tap", "--config", str(tap_config)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mapper = subprocess.Popen([str(MAPPER), "--config", str(map_config)], stdin=tap.stdout,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert tap.stdout is not None and tap.stderr is not None
+    tap.stdout.close()  # the mapper holds the pipe now
+    for line in tap.stderr:
+        if '"metric":"record_count"' in line:
+            metric = json.loads(line[line.index("{"):])
+            sink.records[metric["tags"]["stream"]] += metric["value"]
+    figures = {}
+    for name, process in (("tap", tap), ("mapper", mapper)):
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            raise SystemExit(f"{name} exited with {process.returncode}")
+        figures[name] = usage
+    elapsed = time.perf_counter() - started
+    for name, usage in figures.items():
+        print(f"{name + ' process:':<26}CPU {usage.ru_utime + usage.ru_stime:.1f} s of {elapsed:.1f} s, "
+              f"peak RSS {usage.ru_maxrss / 1024:.0f} MB")
+    sink.states = -1
     return sink, elapsed
 
 
@@ -105,6 +144,9 @@ def main() -> None:
     parser.add_argument("--cli", action="store_true",
                         help="run `tap-servicetitan` in its own process (as Meltano does) instead of in-process, "
                              "so that the sandbox does not share its CPU")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="pipe the tap (own process) into map-servicetitan-freshbooks (own process); peak RSS "
+                             "of each")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-tap-"))
@@ -121,13 +163,18 @@ def main() -> None:
         if args.start_date:
             config["start_date"] = args.start_date
         sandbox.ctx.st_stats.reset()
-        sink, elapsed = run_cli(config, workdir) if args.cli else run_in_process(config)
+        if args.pipeline:
+            sink, elapsed = run_pipeline(config, workdir)
+        else:
+            sink, elapsed = run_cli(config, workdir) if args.cli else run_in_process(config)
         stats = sandbox.ctx.st_stats.snapshot()
 
     records = sum(sink.records.values())
     token_calls = sum(n for key, n in stats["calls"].items() if key.endswith("/connect/token"))
     api_calls = stats["total"] - token_calls
-    print(f"tap-servicetitan ({'CLI in its own process' if args.cli else 'in-process, sandbox in a thread'}) "
+    how = "piped into the mapper" if args.pipeline else "CLI in its own process" if args.cli else (
+        "in-process, sandbox in a thread")
+    print(f"tap-servicetitan ({how}) "
           f"over {args.invoices:,} seeded invoices (export batch {args.export_batch_size or 'default'}, "
           f"page size {args.page_size})")
     for stream, count in sink.records.items():

@@ -149,6 +149,22 @@ def activity(sandbox: RunningSandbox, days: int, seed: int) -> dict[str, Any]:
     return dict(answer.json()["changes"])
 
 
+REFRESH_SETTLE = 1.0
+"""Seconds after a token answer within which the target is still saving the rotated tokens."""
+
+
+def refreshing(sandbox: RunningSandbox) -> bool:
+    """A FreshBooks token request is in flight, or was answered less than REFRESH_SETTLE seconds ago. A kill -9
+    then loses the rotated refresh token (FreshBooks' are single-use: its answer held the only copy), which only
+    `authorize` recovers; that limitation is documented (target README, Tokens), so kills wait it out."""
+    answer = requests.get(f"{sandbox.fb_url}/_sandbox/writes", params={"path_suffix": "/auth/oauth/token"},
+                          timeout=10)
+    answer.raise_for_status()
+    now = time.time()
+    return any(entry["answered"] is None or now - float(entry.get("answered_at") or 0) < REFRESH_SETTLE
+               for entry in answer.json())
+
+
 def freshbooks_writes(sandbox: RunningSandbox) -> int:
     """Write calls to FreshBooks' accounting API so far (answered or not), the account lease's apart."""
     return accounting_writes(sandbox, SideDoor(sandbox.fb_url))
@@ -364,7 +380,7 @@ class Chaos:
             if kill_after is not None:
                 while proc.poll() is None:
                     written = freshbooks_writes(pipeline.sandbox) - before
-                    if written >= kill_after:
+                    if written >= kill_after and not refreshing(pipeline.sandbox):
                         targets = target_pids(proc.pid)
                         for pid in targets:
                             os.kill(pid, signal.SIGKILL)

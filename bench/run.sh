@@ -8,4 +8,6 @@ for script in bench/bench_*.py; do
     echo "== $script"
     python "$script" "$@" || status=1
 done
+echo "== bench/bench_tap.py --pipeline (tap | mapper, each in its own process: peak RSS of each)"
+python bench/bench_tap.py --pipeline || status=1
 exit $status

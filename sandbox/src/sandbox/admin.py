@@ -22,7 +22,7 @@ def common_admin_routes(stats: CallStats, settings: Any, faults: FaultInjector) 
         return JSONResponse(stats.snapshot())
 
     async def get_writes(request: Request) -> Response:
-        return JSONResponse(stats.written())
+        return JSONResponse(stats.written(request.query_params.get("path_suffix", "")))
 
     async def reset_stats(request: Request) -> Response:
         stats.reset()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import Counter, deque
 from typing import Any
 
@@ -42,9 +43,10 @@ class CallStats:
         with self._lock:
             self.writes.append(entry)
 
-    def written(self) -> list[dict[str, Any]]:
+    def written(self, path_suffix: str = "") -> list[dict[str, Any]]:
         with self._lock:
-            return sorted(self.writes, key=lambda entry: entry["arrived"])
+            return sorted((dict(entry) for entry in self.writes if entry["path"].endswith(path_suffix)),
+                          key=lambda entry: entry["arrived"])
 
     def reset(self) -> None:
         with self._lock:
@@ -88,6 +90,8 @@ class StatsMiddleware:
                                  "answered": None, "status": 0}
         sent: list[bytes] = []
         received: list[bytes] = []
+        if write:  # in the journal from its arrival: a write in flight shows with `answered` null
+            self.stats.journal(entry)
 
         async def receive_and_keep() -> Message:
             message = await receive()
@@ -102,6 +106,7 @@ class StatsMiddleware:
                 counted = True
                 self.stats.record(scope["method"], scope["path"], message["status"])
                 entry["answered"], entry["status"] = self.stats.event(), message["status"]
+                entry["answered_at"] = time.time()
             if write and message["type"] == "http.response.body":
                 sent.append(message.get("body", b""))
             await send(message)
@@ -113,7 +118,6 @@ class StatsMiddleware:
                 self.stats.record(scope["method"], scope["path"], 0)
             if write:
                 entry["body"], entry["answer"] = _json(b"".join(received)), _json(b"".join(sent))
-                self.stats.journal(entry)
 
 
 def _json(raw: bytes) -> Any:
