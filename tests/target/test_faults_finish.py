@@ -118,7 +118,9 @@ def test_every_fault_at_ten_percent_still_lands_everything_once(
 
     set_faults(env.sandbox, seed=seed, **ALL_FAULTS)
     started = time.monotonic()
-    run = env.run(catalog(data), request_timeout=REQUEST_TIMEOUT)
+    # One writer: the seeded fault sequence is then the same on every run, and meets every kind (asserted below);
+    # with several writers the order of calls varies. Faults on concurrent writers: tests/e2e/test_e2e_chaos.py.
+    run = env.run(catalog(data), request_timeout=REQUEST_TIMEOUT, write_workers=1)
     elapsed = time.monotonic() - started
 
     faults = injected(env.sandbox)
