@@ -280,12 +280,11 @@ class TargetFreshBooks(Target):
         if self._writers is None:
             run.loader.load(stream, record)
             return
-        with run.client.state_lock.held():
-            try:
-                lanes = lanes_of(stream, record)
-            except Exception as exc:  # a record too odd to place: alone, in arrival order; the loader judges it
-                self.logger.debug("No lanes for a %s record (%s): written alone", stream, exc)
-                lanes = barrier()
+        try:  # from the record alone: no shared state, so no lock (writers hold it while they work)
+            lanes = lanes_of(stream, record)
+        except Exception as exc:  # a record too odd to place: alone, in arrival order; the loader judges it
+            self.logger.debug("No lanes for a %s record (%s): written alone", stream, exc)
+            lanes = barrier()
         self._writers.submit(stream, record, lanes)
 
     # Dead letters made before the loader sees a record: the line or the record could not be used.

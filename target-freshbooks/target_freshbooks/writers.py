@@ -47,7 +47,6 @@ def auto_workers(per_second: float, latency: float) -> int:
 
 @dataclass(eq=False)
 class Ticket:
-    seq: int
     stream: str
     record: dict[str, Any]
     lanes: Lanes
@@ -79,7 +78,6 @@ class WriterPool:
         self._keys: dict[str, KeyHolders] = {}
         self._open = 0  # submitted, not done
         self._running = 0
-        self._seq = 0
         self._closing = False
         self._threads = [threading.Thread(target=self._work, name=f"freshbooks-writer-{n + 1}", daemon=True)
                          for n in range(workers)]
@@ -93,8 +91,7 @@ class WriterPool:
             while self._open >= self.window and self.failure is None:
                 self._cond.wait()
             self._raise_failure()
-            self._seq += 1
-            ticket = Ticket(self._seq, stream, record, lanes)
+            ticket = Ticket(stream, record, lanes)
             for before in self._predecessors(ticket):
                 if not before.done:
                     before.followers.append(ticket)
@@ -119,11 +116,6 @@ class WriterPool:
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join()
-
-    @property
-    def in_flight(self) -> int:
-        with self._cond:
-            return self._open
 
     # Scheduling -------------------------------------------------------------------------------------
 
